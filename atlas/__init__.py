@@ -1,0 +1,3 @@
+"""Northeast China Project Atlas: plan text -> projects -> offline geocoding -> layers -> map."""
+
+__version__ = "0.1.0"

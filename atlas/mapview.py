@@ -1,0 +1,514 @@
+"""The web map: a folium.Map of the atlas features that works with no network.
+
+`make_map(gdf)` draws one toggleable layer per theme (colours from schema.THEMES): lines as
+lines, zones as filled outlines, points as circle markers, and anything located only to a
+province or an estimated region (geom_precision >= 4) dashed and hollow so it never looks like a
+precise site. The base is the shipped province and county outlines (geodata/boundaries.gpkg);
+tiles are optional on top. Leaflet comes inlined from the XStatic packages (atlas._assets), so
+the standalone HTML and the streamlit-folium component load nothing from a CDN.
+
+Features travel to the browser compact and dictionary-encoded (see atlas._assets.ATLAS_JS): each
+distinct, already html.escape'd string once, and popups filled from a template that
+`popup_html` renders. That keeps 100,000 points to a few MB. No streamlit import here.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+from urllib.parse import quote
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from branca.element import CssLink, Element, JavascriptLink, MacroElement
+from folium.elements import ElementAddToElement
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+
+from atlas import _assets
+from atlas.i18n import precision_label, provinces_label, status_label, text, theme_label
+from atlas.models import PROVINCES
+from atlas.schema import THEMES
+from atlas.settings import GEODATA_DIR
+
+BASEMAPS = ("offline", "osm", "tianditu", "amap")
+BOUNDARIES_GPKG = GEODATA_DIR / "boundaries.gpkg"
+COARSE_PRECISION = 4  # geom_precision at or above this is drawn dashed and hollow
+CLUSTER_MIN_POINTS = 3000  # a theme with more points than this clusters them (None: auto)
+REGION_CENTER = (45.5, 124.5)  # lat, lon: the middle of the four provinces
+COORD_DECIMALS = 5  # ~1 m
+BOUNDARY_TOLERANCE = 0.01  # degrees (~1 km) for the drawn outlines
+BOUNDARY_DECIMALS = 3  # ~100 m, matching the simplification
+UNKNOWN_COLOUR = "#666666"
+
+_POPUP_CSS = """<style>
+.atlas-popup{font:13px/1.35 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-height:340px;overflow:auto}
+.atlas-popup h4{margin:0 0 2px;font-size:15px}
+.atlas-popup .atlas-sub{color:#555;margin-bottom:6px}
+.atlas-popup table{border-collapse:collapse;margin-bottom:6px}
+.atlas-popup th{text-align:left;color:#555;font-weight:normal;padding:1px 8px 1px 0;vertical-align:top;white-space:nowrap}
+.atlas-popup td{padding:1px 0}
+.atlas-popup blockquote{margin:4px 0;padding:4px 8px;border-left:3px solid #bbb;background:#f7f7f7;white-space:pre-wrap}
+.atlas-legend{background:rgba(255,255,255,.9);padding:6px 8px;border-radius:4px;font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.atlas-swatch{display:inline-block;width:18px;height:10px;margin-right:5px;vertical-align:middle}
+.leaflet-container.atlas-offline{background:#eef2f4}
+</style>"""
+
+
+# ---------------------------------------------------------------- popups
+
+# Popup rows: (index into the value list, label key); value 0 is the displayed name (also the
+# tooltip), 1 the name in the other language, 9 the section and 10/11 the verbatim texts.
+_POPUP_TABLE = (("id", 2), ("theme", 3), ("subtype", 4), ("provinces", 5), ("status", 6),
+                ("precision", 7), ("matched", 8), ("document", 12))
+
+
+def _map_unique(values: pd.Series, label: Any) -> pd.Series:
+    """`label` applied once per distinct value (fast on 100k rows of a few distinct values)."""
+    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=False)
+    labels = np.array([label(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(labels[codes], index=values.index, dtype=object)
+
+
+def popup_values(rows: pd.DataFrame, lang: str = "zh") -> list[pd.Series]:
+    """The 13 popup values of every row, as plain (unescaped) strings, in template order."""
+    def col(name: str) -> pd.Series:
+        if name not in rows:
+            return pd.Series([""] * len(rows), index=rows.index, dtype=object)
+        return rows[name].astype(object).where(rows[name].notna(), "").astype(str)
+
+    zh, en = col("name_zh"), col("name_en")
+    shown, other = (en.where(en != "", zh), zh) if lang == "en" else (zh, en)
+    dash = text("not_reported", lang)
+    schematic_note = f"；{text('schematic', lang)}"
+
+    def precision_text(key: str) -> str:
+        code, schematic = key.split("|")
+        return precision_label(_int_or_none(code or None), lang) + (schematic_note if schematic in ("1", "True") else "")
+
+    precision = col("geom_precision").str.replace(r"\.0$", "", regex=True)
+    def or_dash(s: pd.Series) -> pd.Series:
+        return s.where(s != "", dash)
+
+    return [shown, or_dash(other), col("id"), _map_unique(col("theme"), lambda t: theme_label(t, lang)),
+            or_dash(col("subtype")), or_dash(_map_unique(col("provinces"), lambda p: provinces_label(p, lang))),
+            _map_unique(col("status_2010"), lambda s: status_label(s, lang)),
+            _map_unique(precision + "|" + col("schematic"), precision_text),
+            or_dash(col("geocode_match")), or_dash(col("source_section")), or_dash(col("source_text")),
+            or_dash(col("evidence_2010")), or_dash(col("source_doc"))]
+
+
+def _render_popup(values: list[str], lang: str) -> str:
+    """Popup markup around values that are already HTML-safe (escaped text or placeholders)."""
+    rows = "".join(f"<tr><th>{html.escape(text(key, lang))}</th><td>{values[i]}</td></tr>"
+                   for key, i in _POPUP_TABLE)
+    return (f'<div class="atlas-popup"><h4>{values[0]}</h4><div class="atlas-sub">{values[1]}</div>'
+            f"<table>{rows}</table>"
+            f"<div><b>{html.escape(text('source_text', lang))}</b> · {values[9]}</div>"
+            f"<blockquote>{values[10]}</blockquote>"
+            f"<div><b>{html.escape(text('evidence_2010', lang))}</b></div><blockquote>{values[11]}</blockquote></div>")
+
+
+def popup_html(row: Mapping[str, Any] | pd.Series, lang: str = "zh") -> str:
+    """Popup HTML of one feature: names, subtype, provinces, status, precision with its meaning,
+    what it was matched to, the verbatim source text and its section path. All text escaped."""
+    frame = pd.DataFrame([dict(row)])
+    values = [html.escape(str(v.iloc[0])) for v in popup_values(frame, lang)]
+    return _render_popup(values, lang)
+
+
+def popup_template(lang: str = "zh") -> str:
+    """The popup markup with \\u0001N\\u0001 placeholders, filled in the browser from escaped values."""
+    return _render_popup([f"\u0001{i}\u0001" for i in range(13)], lang)
+
+
+def feature_name(row: Mapping[str, Any], lang: str = "zh") -> str:
+    """The name to show in `lang` (English falls back to Chinese); plain text, not escaped."""
+    if lang == "en" and str(row.get("name_en") or "").strip():
+        return str(row["name_en"])
+    return str(row.get("name_zh") or "")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None or pd.isna(value) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- geometry encoding
+
+def _latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> tuple[int, Any]:
+    """(kind, Leaflet lat/lng arrays): 0 point, 1 (multi)line, 2 (multi)polygon."""
+    def ring(coords: Any) -> list[list[float]]:
+        arr = np.round(np.asarray(coords)[:, 1::-1], decimals)
+        return arr.tolist()
+
+    kind = geom.geom_type
+    if kind == "Point":
+        return 0, [round(geom.y, COORD_DECIMALS), round(geom.x, COORD_DECIMALS)]
+    if kind == "LineString":
+        return 1, ring(geom.coords)
+    if kind == "MultiLineString":
+        return 1, [ring(part.coords) for part in geom.geoms]
+    if kind == "Polygon":
+        return 2, [ring(geom.exterior.coords), *(ring(r.coords) for r in geom.interiors)]
+    if kind == "MultiPolygon":
+        return 2, [[ring(p.exterior.coords), *(ring(r.coords) for r in p.interiors)] for p in geom.geoms]
+    msg = f"Cannot draw geometry type {kind!r}."
+    raise ValueError(msg)
+
+
+def _drawable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows with a non-empty geometry; multipoints split into points (same attributes)."""
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if (gdf.geom_type == "MultiPoint").any() or (gdf.geom_type == "GeometryCollection").any():
+        gdf = gdf.explode(index_parts=False)
+        gdf = gdf[gdf.geom_type != "GeometryCollection"]
+    return gdf
+
+
+def _styles(colour: str) -> list[dict[str, Any]]:
+    """Leaflet path options indexed by kind * 2 + coarse (point, line, polygon) x (fine, coarse)."""
+    return [
+        {"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": colour, "fillOpacity": 0.9},
+        {"radius": 8, "color": colour, "weight": 2, "dashArray": "3 3", "fillColor": colour, "fillOpacity": 0.12},
+        {"color": colour, "weight": 3, "opacity": 0.9},
+        {"color": colour, "weight": 3, "opacity": 0.8, "dashArray": "8 6"},
+        {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.2},
+        {"color": colour, "weight": 1.5, "dashArray": "6 4", "fillColor": colour, "fillOpacity": 0.07},
+    ]
+
+
+def _encode_column(values: pd.Series) -> Any:
+    """Escaped strings of one popup column: a plain list, or {"u": uniques, "i": codes} when
+    values repeat (dictionary encoding keeps 100k features small)."""
+    codes, uniques = pd.factorize(values, sort=False)
+    escaped = [html.escape(str(u)) for u in uniques]
+    if len(uniques) > len(values) // 2:
+        return [escaped[c] for c in codes]
+    return {"u": escaped, "i": codes.tolist()}
+
+
+def _geometries(geoms: np.ndarray) -> tuple[list[int], list[Any]]:
+    """Kinds and Leaflet coordinates; points are converted in one vectorized step."""
+    kinds: list[int] = [0] * len(geoms)
+    coords: list[Any] = [None] * len(geoms)
+    is_point = shapely.get_type_id(geoms) == 0
+    if is_point.any():
+        xy = np.round(shapely.get_coordinates(geoms[is_point])[:, ::-1], COORD_DECIMALS).tolist()
+        for i, latlng in zip(np.flatnonzero(is_point), xy):
+            coords[i] = latlng
+    for i in np.flatnonzero(~is_point):
+        kinds[i], coords[i] = _latlngs(geoms[i])
+    return kinds, coords
+
+
+def layer_payload(gdf: gpd.GeoDataFrame, colour: str, lang: str = "zh", cluster: bool = False) -> dict:
+    """The compact browser payload of one theme (format in atlas._assets.ATLAS_JS)."""
+    gdf = _drawable(gdf)
+    kinds, coords = _geometries(gdf.geometry.values)
+    precision = pd.to_numeric(gdf["geom_precision"], errors="coerce").fillna(0).to_numpy() \
+        if "geom_precision" in gdf else np.zeros(len(gdf))
+    coarse = (precision >= COARSE_PRECISION).astype(int)
+    columns = [_encode_column(values) for values in popup_values(gdf, lang)]
+    return {"k": kinds, "g": coords, "y": (np.asarray(kinds, dtype=int) * 2 + coarse).tolist(),
+            "st": _styles(colour), "c": columns, "t": popup_template(lang), "cl": cluster}
+
+
+def boundary_payload(provinces: gpd.GeoDataFrame | None, counties: gpd.GeoDataFrame | None) -> dict:
+    """Non-interactive outlines: provinces (style 0) and counties (style 1)."""
+    kinds, coords, styles = [], [], []
+    for style, part in ((1, counties), (0, provinces)):
+        if part is None:
+            continue
+        for geom in part.geometry.values:
+            if geom is None or geom.is_empty:
+                continue
+            kind, latlngs = _latlngs(geom, BOUNDARY_DECIMALS)
+            kinds.append(kind)
+            coords.append(latlngs)
+            styles.append(style)
+    base = {"fill": False, "interactive": False}
+    return {"k": kinds, "g": coords, "y": styles, "c": [], "t": "", "cl": False,
+            "st": [{**base, "color": "#5f6b73", "weight": 1.4}, {**base, "color": "#a9b4bb", "weight": 0.5}]}
+
+
+# ---------------------------------------------------------------- boundaries (offline base)
+
+@functools.lru_cache(maxsize=4)
+def _read_boundaries(path: str, mtime: float) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    out = []
+    for name in ("province", "county"):
+        if name not in layers:
+            out.append(None)
+            continue
+        gdf = pyogrio.read_dataframe(path, layer=name)
+        if name == "county" and "province" in gdf:
+            gdf = gdf[gdf["province"].isin(PROVINCES)]
+        gdf = gdf.set_geometry(shapely.simplify(gdf.geometry.values, BOUNDARY_TOLERANCE, preserve_topology=True))
+        out.append(gdf)
+    return out[0], out[1]
+
+
+def load_boundaries(path: Path = BOUNDARIES_GPKG) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """(provinces, counties of the four provinces), simplified for drawing; (None, None) when the
+    file is missing or unreadable — the map then falls back to a 1° graticule."""
+    path = Path(path)
+    try:
+        return _read_boundaries(str(path), path.stat().st_mtime)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        return None, None
+
+
+def graticule_payload(step: float = 2.0) -> dict:
+    """Fallback base when no boundaries file exists: a lat/lon grid over the region."""
+    lats = np.arange(38.0, 54.0 + step, step)
+    lons = np.arange(116.0, 136.0 + step, step)
+    lines = [[[lat, lons[0]], [lat, lons[-1]]] for lat in lats] + [[[lats[0], lon], [lats[-1], lon]] for lon in lons]
+    return {"k": [1] * len(lines), "g": [[[float(a), float(b)] for a, b in ln] for ln in lines],
+            "y": [0] * len(lines), "c": [], "t": "", "cl": False,
+            "st": [{"color": "#b8c2c8", "weight": 0.6, "dashArray": "2 4", "interactive": False}]}
+
+
+# ---------------------------------------------------------------- GCJ-02 for AMap
+
+_GCJ_A, _GCJ_EE = 6378245.0, 0.00669342162296594323
+
+
+def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 -> GCJ-02 (the published approximation); points outside China are unchanged."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    x, y = lon - 105.0, lat - 35.0
+    pi = np.pi
+    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+            + (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+            + (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
+            + (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0)
+    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+            + (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+            + (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
+            + (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0)
+    radlat = lat / 180.0 * pi
+    magic = 1 - _GCJ_EE * np.sin(radlat) ** 2
+    sqrtmagic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * sqrtmagic) * pi)
+    dlon = (dlon * 180.0) / (_GCJ_A / sqrtmagic * np.cos(radlat) * pi)
+    outside = (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
+    return np.where(outside, lon, lon + dlon), np.where(outside, lat, lat + dlat)
+
+
+def shift_to_gcj02(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """A copy with every coordinate shifted WGS-84 -> GCJ-02 (for drawing over AMap only)."""
+    if gdf is None:
+        return None
+
+    def shift(coords: np.ndarray) -> np.ndarray:
+        lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    return gdf.set_geometry(shapely.transform(gdf.geometry.values, shift))
+
+
+# ---------------------------------------------------------------- folium elements
+
+def to_js(value: Any) -> str:
+    """JSON for inline <script>: compact, UTF-8, with <, >, & escaped so no text can close the
+    script element."""
+    out = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return out.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Raw(Element):
+    """Pre-rendered script text, added to the figure as is (never parsed as a Jinja template)."""
+
+    def __init__(self, script: str):
+        super().__init__()
+        self._script = script
+
+    def render(self, **kwargs: Any) -> str:
+        return self._script
+
+
+class AtlasLayer(JSCSSMixin, Layer):
+    """A Leaflet layer built in the browser from a compact payload (one theme, or the base).
+
+    Its script is added to the page as is: folium would otherwise re-parse the rendered script
+    as a Jinja template, which is slow on megabytes of data and would evaluate any `{{` in it.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = atlasLayer({{ this.payload_js() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, payload: dict, name: str, theme: str = "", overlay: bool = True,
+                 control: bool = True, show: bool = True):
+        super().__init__(name=name, overlay=overlay, control=control, show=show)
+        self._name = "AtlasLayer"
+        self.payload = payload
+        self.theme = theme
+        self.default_js = _assets.leaflet_js() + (_assets.markercluster_js() if payload.get("cl") else [])
+        self.default_css = _assets.leaflet_css() + (_assets.markercluster_css() if payload.get("cl") else [])
+
+    def payload_js(self) -> str:
+        return to_js(self.payload)
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        if self.show:
+            self.add_child(ElementAddToElement(self.get_name(), self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        figure.script.add_child(_Raw(self._template.module.script(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class Legend(MacroElement):
+    """A small fixed legend box; `legend_html` must already be escaped."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlasLegend({{ this.legend_html|tojson }}, "bottomleft").addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, legend_html: str):
+        super().__init__()
+        self._name = "Legend"
+        self.legend_html = legend_html
+
+
+class _OfflineBackground(MacroElement):
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.getContainer().classList.add("atlas-offline");
+        {% endmacro %}
+    """)
+
+
+def _swatch(colour: str, kind: str = "line") -> str:
+    style = f"background:{colour}" if kind != "line" else f"border-top:3px solid {colour};height:0"
+    return f'<span class="atlas-swatch" style="{style}"></span>'
+
+
+def _theme_order(themes: Iterable[str]) -> list[str]:
+    known = [t for t in THEMES if t in set(themes)]
+    return known + sorted(set(themes) - set(THEMES))
+
+
+def _tile_layers(basemap: str, lang: str, tianditu_key: str) -> list[folium.TileLayer]:
+    if basemap == "osm":
+        return [folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False)]
+    if basemap == "tianditu" and tianditu_key:
+        key = quote(tianditu_key, safe="")
+        layers = []
+        for layer in ("vec", "cva" if lang == "zh" else "eva"):
+            url = (f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                   f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
+                   f"&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+            layers.append(folium.TileLayer(url, attr="&copy; 天地图 Tianditu", name=f"Tianditu {layer}",
+                                           subdomains="01234567", max_zoom=18, control=False,
+                                           overlay=layer != "vec"))
+        return layers
+    if basemap == "amap":
+        amap_lang = "zh_cn" if lang == "zh" else "en"
+        url = (f"https://webrd0{{s}}.is.autonavi.com/appmaptile?lang={amap_lang}&size=1&scale=1&style=8"
+               "&x={x}&y={y}&z={z}")
+        return [folium.TileLayer(url, attr="&copy; 高德地图 AutoNavi (GCJ-02)", name="AMap",
+                                 subdomains="1234", max_zoom=18, control=False)]
+    return []
+
+
+def make_map(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh", *,
+             tianditu_key: str = "", boundaries: Path | None = BOUNDARIES_GPKG,
+             cluster: bool | None = None, fit: bool = True) -> folium.Map:
+    """The atlas map of `gdf` (schema.FIELD_NAMES + geometry, EPSG:4326).
+
+    basemap: "offline" (outlines only), "osm", "tianditu" (needs `tianditu_key`; without one the
+    offline base is used) or "amap" (every drawn geometry shifted to GCJ-02 to match its tiles).
+    cluster: cluster the points of a theme; None clusters themes with > CLUSTER_MIN_POINTS points.
+    """
+    if basemap not in BASEMAPS:
+        msg = f"Unknown basemap {basemap!r}. Supported basemaps: {', '.join(BASEMAPS)}."
+        raise ValueError(msg)
+    if basemap == "tianditu" and not tianditu_key:
+        basemap = "offline"
+    provinces, counties = load_boundaries(boundaries) if boundaries else (None, None)
+    if basemap == "amap":
+        gdf, provinces, counties = shift_to_gcj02(gdf), shift_to_gcj02(provinces), shift_to_gcj02(counties)
+
+    m = folium.Map(location=REGION_CENTER, zoom_start=5, tiles=None, prefer_canvas=True,
+                   control_scale=True, min_zoom=3, max_zoom=18)
+    m.default_js = _assets.leaflet_js()
+    m.default_css = _assets.leaflet_css()
+    m.get_root().header.add_child(Element(_POPUP_CSS), name="atlas_css")
+    tiles = _tile_layers(basemap, lang, tianditu_key)
+    for tile in tiles:
+        tile.add_to(m)
+    if not tiles:
+        _OfflineBackground().add_to(m)
+
+    base = boundary_payload(provinces, counties) if provinces is not None else graticule_payload()
+    AtlasLayer(base, name=html.escape(text("boundaries", lang)), overlay=True).add_to(m)
+
+    for theme in _theme_order(gdf["theme"].unique() if len(gdf) else []):
+        part = gdf[gdf["theme"] == theme]
+        colour = THEMES.get(theme, ("", "", "", UNKNOWN_COLOUR))[3]
+        n_points = int((part.geom_type == "Point").sum())
+        clustered = n_points > CLUSTER_MIN_POINTS if cluster is None else cluster
+        kind = "point" if n_points == len(part) else "line"
+        label = f"{_swatch(colour, kind)}{html.escape(theme_label(theme, lang))} ({len(part)})"
+        AtlasLayer(layer_payload(part, colour, lang, clustered), name=label, theme=theme).add_to(m)
+
+    legend = (f"{_swatch('#555')}{html.escape(text('legend_solid', lang))}<br>"
+              f'<span class="atlas-swatch" style="border-top:3px dashed #555;height:0"></span>'
+              f"{html.escape(text('legend_dashed', lang))}")
+    Legend(legend).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if fit and len(gdf):
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if np.isfinite([minx, miny, maxx, maxy]).all():
+            m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
+    return m
+
+
+def map_html(m: folium.Map) -> str:
+    """Standalone HTML of a map, every asset inlined: open it from disk or embed it in an iframe."""
+    return m.get_root().render()
+
+
+def feature_view(geom: Any) -> tuple[tuple[float, float], int]:
+    """(lat, lon) centre and a zoom level that shows one feature, for zooming to a table row."""
+    minx, miny, maxx, maxy = geom.bounds
+    extent = max(maxx - minx, maxy - miny)
+    zoom = 11 if extent < 0.02 else int(np.clip(np.floor(np.log2(360.0 / extent)) - 1, 4, 11))
+    return ((miny + maxy) / 2, (minx + maxx) / 2), zoom
+
+
+def table_frame(gdf: gpd.GeoDataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The shown features as a plain table (labels in `lang`), for st.dataframe; text, not HTML."""
+    values = popup_values(gdf, lang)
+    columns = {"id": 2, "name": 0, "theme": 3, "subtype": 4, "provinces": 5, "status": 6, "precision": 7}
+    frame = pd.DataFrame({text(key, lang): values[i].to_numpy() for key, i in columns.items()})
+    return frame.reset_index(drop=True)
+
+
+def theme_counts(gdf: gpd.GeoDataFrame, lang: str = "zh") -> list[tuple[str, str, int]]:
+    """(theme, label, count) for each theme present, in legend order."""
+    counts = gdf["theme"].value_counts() if len(gdf) else pd.Series(dtype=int)
+    return [(t, theme_label(t, lang), int(counts[t])) for t in _theme_order(counts.index)]

@@ -1,0 +1,134 @@
+"""Northeast China Project Atlas — the Streamlit front end: widgets and layout only.
+
+Reads the layers folder from $ATLAS_LAYERS_DIR (default settings.LAYERS_DIR); the work is done
+by atlas.layers, atlas.filters, atlas.mapview, atlas.export and atlas.snapshot. Filters live in
+the URL query parameters, so a link reopens the same view.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from atlas import mapview
+from atlas._errors import AtlasError
+from atlas.export import export_features
+from atlas.filters import filter_features
+from atlas.i18n import LANGS, precision_label, province_label, status_label, text, theme_label
+from atlas.layers import layer_files, read_layers
+from atlas.models import PROVINCES
+from atlas.schema import PRECISION
+from atlas.settings import LAYERS_DIR
+
+LANG_NAMES = {"zh": "中文", "en": "English"}
+FILTERS = ("province", "theme", "subtype", "status", "precision")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_layers(layers_dir: str, stamp: tuple) -> object:
+    """All features of the layer folder; `stamp` (file names, mtimes, sizes) keys the cache."""
+    return read_layers(Path(layers_dir))
+
+
+def tianditu_key() -> str:
+    try:
+        return os.environ.get("TIANDITU_KEY") or str(st.secrets.get("TIANDITU_KEY", ""))
+    except Exception:  # no secrets.toml: Streamlit raises its own error type
+        return ""
+
+
+def init_state(options: dict[str, list]) -> None:
+    """First run of a session: widget values from the URL query parameters."""
+    if st.session_state.get("_init"):
+        return
+    params = st.query_params
+    st.session_state["lang"] = params.get("lang") if params.get("lang") in LANGS else "zh"
+    st.session_state["basemap"] = params.get("basemap") if params.get("basemap") in mapview.BASEMAPS else "osm"
+    for name in FILTERS:
+        wanted = params.get_all(name)
+        st.session_state[name] = [v for v in options[name] if str(v) in wanted]
+    st.session_state["q"] = params.get("q", "")
+    st.session_state["_init"] = True
+
+
+def export_bytes(gdf, fmt: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_features(gdf, Path(tmp) / f"atlas.{'zip' if fmt == 'shp' else fmt}", fmt, allow_empty=True)
+        return path.read_bytes()
+
+
+st.set_page_config(page_title="Northeast China Project Atlas", page_icon="🗺️", layout="wide")
+layers_dir = Path(os.environ.get("ATLAS_LAYERS_DIR", LAYERS_DIR))
+lang = st.session_state.get("lang", st.query_params.get("lang", "zh"))
+lang = lang if lang in LANGS else "zh"
+try:
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in layer_files(layers_dir))
+    gdf_all = load_layers(str(layers_dir), stamp)
+except (AtlasError, OSError) as exc:
+    st.error(text("load_error", lang, error=exc))
+    st.stop()
+if gdf_all.empty:
+    st.error(text("no_layers", lang, path=layers_dir))
+    st.stop()
+
+options = {"province": list(PROVINCES), "theme": [t for t, _, _ in mapview.theme_counts(gdf_all)],
+           "subtype": sorted(s for s in gdf_all["subtype"].dropna().unique() if s),
+           "status": sorted(set(gdf_all["status_2010"].fillna("")), key=lambda s: (s == "", s)),
+           "precision": list(PRECISION)}
+init_state(options)
+
+with st.sidebar:
+    lang = st.radio(text("language", lang), LANGS, format_func=LANG_NAMES.get, horizontal=True, key="lang")
+    st.header(text("filters", lang))
+    labels = {"province": lambda p: province_label(p, lang), "theme": lambda t: theme_label(t, lang),
+              "subtype": str, "status": lambda s: status_label(s, lang), "precision": lambda c: precision_label(c, lang)}
+    for name in FILTERS:
+        st.multiselect(text(name, lang), options[name], format_func=labels[name], key=name,
+                       placeholder=text("all", lang))
+    st.text_input(text("search", lang), key="q")
+    st.selectbox(text("basemap", lang), mapview.BASEMAPS, key="basemap",
+                 format_func=lambda b: text(f"basemap_{b}", lang))
+
+state = st.session_state
+st.query_params.from_dict({"lang": lang, "basemap": state.basemap, "q": state.q,
+                           **{name: [str(v) for v in state[name]] for name in FILTERS}})
+shown = filter_features(gdf_all, provinces=state.province, themes=state.theme, subtypes=state.subtype,
+                        statuses=state.status, precisions=state.precision, text=state.q)
+
+st.title(text("title", lang))
+st.caption(text("subtitle", lang))
+st.markdown(f"**{text('count', lang, shown=len(shown), total=len(gdf_all))}**")
+st.caption(" · ".join(f"{label} {n}" for _, label, n in mapview.theme_counts(shown, lang)))
+if state.basemap == "tianditu" and not tianditu_key():
+    st.info(text("tianditu_no_key", lang))
+
+table = mapview.table_frame(shown, lang)
+selected = (state.get("table") or {}).get("selection", {}).get("rows", [])
+center = zoom = None
+if selected and selected[0] < len(shown):
+    center, zoom = mapview.feature_view(shown.geometry.iloc[selected[0]])
+
+fmap = mapview.make_map(shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())
+st_folium(fmap, key="map", height=620, use_container_width=True, returned_objects=[], center=center, zoom=zoom)
+
+if shown.empty:
+    st.warning(text("no_features", lang))
+st.subheader(text("table", lang))
+st.caption(text("zoom_hint", lang))
+st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+             selection_mode="single-row", key="table")
+
+st.subheader(text("downloads", lang))
+cols = st.columns(7)
+for col, fmt, mime in zip(cols, ("geojson", "csv", "gpkg", "kml", "shp"),
+                          ("application/geo+json", "text/csv", "application/geopackage+sqlite3",
+                           "application/vnd.google-earth.kml+xml", "application/zip")):
+    col.download_button(fmt.upper() if fmt != "shp" else "Shapefile", lambda fmt=fmt: export_bytes(shown, fmt),
+                        file_name=f"atlas.{'zip' if fmt == 'shp' else fmt}", mime=mime, key=f"dl_{fmt}")
+cols[5].download_button(text("html_export", lang), lambda: mapview.map_html(
+    mapview.make_map(shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"),
+                        file_name="atlas_map.html", mime="text/html", key="dl_html")
