@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from atlas import mapview
+from atlas import mapview, snapshot
 from atlas._errors import AtlasError
 from atlas.export import export_features
 from atlas.filters import filter_features
@@ -26,6 +28,10 @@ from atlas.settings import LAYERS_DIR
 
 LANG_NAMES = {"zh": "中文", "en": "English"}
 FILTERS = ("province", "theme", "subtype", "status", "precision")
+EXPORTS = {"geojson": "GeoJSON", "csv": "CSV", "gpkg": "GeoPackage", "kml": "KML", "shp": "Shapefile (zip)"}
+MIME = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3",
+        "kml": "application/vnd.google-earth.kml+xml", "shp": "application/zip", "html": "text/html",
+        "png": "image/png", "pdf": "application/pdf"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -59,6 +65,14 @@ def export_bytes(gdf, fmt: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = export_features(gdf, Path(tmp) / f"atlas.{'zip' if fmt == 'shp' else fmt}", fmt, allow_empty=True)
         return path.read_bytes()
+
+
+def filters_caption(labels: dict, lang: str) -> str:
+    """'省区: 辽宁、吉林; 类别: 铁路' for the filters in use."""
+    parts = [f"{text(n, lang)}: {'、'.join(labels[n](v) for v in st.session_state[n])}"
+             for n in FILTERS if st.session_state[n]]
+    parts += [f"{text('search', lang)}: {st.session_state.q}"] if st.session_state.q else []
+    return "; ".join(parts)
 
 
 st.set_page_config(page_title="Northeast China Project Atlas", page_icon="🗺️", layout="wide")
@@ -106,7 +120,6 @@ st.caption(" · ".join(f"{label} {n}" for _, label, n in mapview.theme_counts(sh
 if state.basemap == "tianditu" and not tianditu_key():
     st.info(text("tianditu_no_key", lang))
 
-table = mapview.table_frame(shown, lang)
 selected = (state.get("table") or {}).get("selection", {}).get("rows", [])
 center = zoom = None
 if selected and selected[0] < len(shown):
@@ -119,16 +132,20 @@ if shown.empty:
     st.warning(text("no_features", lang))
 st.subheader(text("table", lang))
 st.caption(text("zoom_hint", lang))
-st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+st.dataframe(mapview.table_frame(shown, lang), hide_index=True, width="stretch", on_select="rerun",
              selection_mode="single-row", key="table")
 
 st.subheader(text("downloads", lang))
-cols = st.columns(7)
-for col, fmt, mime in zip(cols, ("geojson", "csv", "gpkg", "kml", "shp"),
-                          ("application/geo+json", "text/csv", "application/geopackage+sqlite3",
-                           "application/vnd.google-earth.kml+xml", "application/zip")):
-    col.download_button(fmt.upper() if fmt != "shp" else "Shapefile", lambda fmt=fmt: export_bytes(shown, fmt),
-                        file_name=f"atlas.{'zip' if fmt == 'shp' else fmt}", mime=mime, key=f"dl_{fmt}")
-cols[5].download_button(text("html_export", lang), lambda: mapview.map_html(
-    mapview.make_map(shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"),
-                        file_name="atlas_map.html", mime="text/html", key="dl_html")
+caption = filters_caption(labels, lang)
+version = time.strftime("%Y-%m-%d", time.localtime(max((s[1] for s in stamp), default=0) / 1e9))
+downloads = [(name, partial(export_bytes, shown, fmt), f"atlas.{'zip' if fmt == 'shp' else fmt}", MIME[fmt])
+             for fmt, name in EXPORTS.items()]
+downloads.append((text("html_export", lang), lambda: mapview.map_html(mapview.make_map(
+    shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"), "atlas_map.html",
+    MIME["html"]))
+downloads += [(text(f"snapshot_{fmt}", lang), partial(snapshot.render_snapshot, shown, fmt, lang,
+               filters_caption=caption, data_version=version), f"atlas_map.{fmt}", MIME[fmt])
+              for fmt in snapshot.SNAPSHOT_FORMATS]
+cols = st.columns(4)
+for i, (label, data, file_name, mime) in enumerate(downloads):
+    cols[i % 4].download_button(label, data, file_name=file_name, mime=mime, key=f"dl_{file_name}")

@@ -91,6 +91,13 @@ class Rules:
     subtype_verbs: tuple[str, ...]
     status_phrases: dict[str, dict[str, str]] = field(default_factory=dict)  # part -> phrase -> status
 
+    def box_rule(self, box: str) -> dict | None:
+        """The rule whose title word occurs in a box heading ("专栏12 铁路重点项目"); the most
+        specific (longest) title word wins."""
+        title = box.partition(" ")[2]
+        hits = [(len(r["title"]), n, r) for n, r in self.boxes.items() if r.get("title") and r["title"] in title]
+        return max(hits, key=lambda h: (h[0], -h[1]))[2] | {"number": max(hits)[1]} if hits else None
+
 
 def load_rules(path: Path = GEODATA_DIR / "extraction_rules.toml") -> Rules:
     try:
@@ -166,7 +173,7 @@ def extract_projects(sources: list[SourceText], lexicon: PlaceLexicon, rules: Ru
         doc = source.document
         blocks = split_blocks(source, curation.box_ends)
         for block in blocks:
-            box_rule = rules.boxes.get(block.box_number) if block.box else None
+            box_rule = rules.box_rule(block.box) if block.box else None
             if block.box and box_rule is None:
                 continue
             if box_rule:
@@ -188,7 +195,8 @@ def _box_mentions(text, doc, block: Block, rule: dict, lexicon, rules: Rules, cu
     subtype = rule.get("subtype") or _subtype_of(block.subheading, rules, rule.get("noun", ""))
     hint = _province_of_heading(block.subheading)
     mode = rule.get("mode", "list")
-    ctx = _Context(doc, block, theme, geom, subtype, rule.get("noun", ""), hint, from_box=True)
+    ctx = _Context(doc, block, theme, geom, subtype, rule.get("noun", ""), hint, from_box=True,
+                   rule_number=rule.get("number", 0))
     if mode == "subheading":
         return [_subheading_mention(text, content_start, block, ctx, lexicon)]
     if mode == "named":
@@ -208,6 +216,7 @@ class _Context:
     noun: str
     hint: tuple[str, ...]
     from_box: bool = False
+    rule_number: int = 0
 
     def evidence(self, start: int, end: int, status: str = "") -> Evidence:
         span = self.doc.original_span(start, end)
@@ -261,7 +270,7 @@ def _enumeration(text, elements, ctx: _Context, lexicon, rules, i_start, i_end) 
         core = _strip_province(raws[idx])[0]
         place = lexicon.prefix(core)
         tail = "、".join([core[len(place) :], *raws[idx + 1 :]])
-        if tail and not _is_line(raws[idx], lexicon):
+        if len(tail) >= 2 and not _is_line(raws[idx], lexicon):  # 长白|山 is a name, not a suffix
             raws = raws[:idx] + [raws[idx][: len(raws[idx]) - len(core) + len(place)]]
             elements = elements[:idx] + [(elements[idx][0], i_end)]
             suffix = _QUANTITY.sub("", tail) + suffix
@@ -273,7 +282,7 @@ def _enumeration(text, elements, ctx: _Context, lexicon, rules, i_start, i_end) 
         core, hint = _strip_province(raw)
         shared_hint = hint or shared_hint
         name = raw
-        if suffix and (_is_bare_place(core, lexicon) or core in lexicon.abbreviations):
+        if suffix and not _is_line(core, lexicon) and suffix not in core:
             name = core + suffix
         elif ctx.noun and _is_bare_place(core, lexicon):
             name = core + ctx.noun
@@ -298,6 +307,8 @@ def _mention_from(name, core, ctx: _Context, lexicon, start, end, hint, status) 
         geom = "line"
     else:
         places = _point_places(core, lexicon, ctx.geom)
+    if not places and ctx.from_box and ctx.noun:
+        places = (core,)  # 新建机场：…建三江…: every item of the list is one, known place or not
     if not places and not (ctx.from_box and geom == "point" and ctx.theme not in ("industry", "airport")):
         return None  # names no place: not a spatial project (a facility in a box is: its site)
     site = name if geom == "point" and ctx.theme not in ("airport",) else ""
@@ -349,7 +360,7 @@ def _named_mentions(text, start, block: Block, ctx: _Context, rule: dict, lexico
 
 def _table_mentions(text, start, block: Block, ctx: _Context, curation: Curation, lexicon) -> list[Mention]:
     """专栏9: table rows whose cells ran together; row names and places come from curation."""
-    rows = curation.tables.get(ctx.block.box_number, [])
+    rows = curation.tables.get(ctx.rule_number, [])
     if not rows:
         raise ExtractError(f"专栏{ctx.block.box_number} is a table but curation.toml lists no rows for it")
     out, pos = [], start
@@ -439,8 +450,12 @@ def _noun_enumeration(text, elements, ctx: _Context, lexicon, rules, noun) -> li
         raw = raw[start_place:] if start_place else raw
         if not is_last and noun in raw:
             continue  # an earlier element with its own noun is found on its own
-        bare = _is_bare_place(raw, lexicon) or raw in lexicon.abbreviations or _is_line(raw, lexicon)
-        name = raw + noun if (is_last or shared or bare) else raw
+        if _is_line(raw, lexicon) and not (is_last and not shared):
+            name = raw  # 赤（峰）大（板）白（音华）至锦州、…等铁路: a listed line is named by its stops
+        elif is_last or shared or _is_bare_place(raw, lexicon) or raw in lexicon.abbreviations:
+            name = raw + noun
+        else:
+            name = raw
         raw_core, hint = _strip_province(raw)
         mention = _mention_from(name, raw_core, ctx, lexicon, a, b, hint, status)
         if mention:
@@ -613,13 +628,20 @@ def _apply_curation(mentions: list[Mention], sources, curation: Curation, lexico
         if not doc_ids:
             continue
         mentions = [m for m in mentions if not (m.evidence.doc_id in doc_ids and m.evidence.section.endswith(entry["section"]))]
-        added.extend({**item, "doc": entry["doc"], "reason": entry["reason"]} for item in entry["items"])
-    for entry in curation.drop:
+        added.extend({**item, "doc": entry["doc"], "reason": entry["reason"], "section": entry["section"]}
+                     for item in entry["items"])
+    def in_build(entry: dict) -> bool:
+        return any(d.startswith(entry["doc"]) for d in docs)
+
+    for entry in curation.drop + curation.fix + added:
+        if not entry.get("doc"):
+            raise ExtractError(f"curation.toml: entry {entry.get('name') or entry.get('name_zh')!r} names no doc")
+    for entry in filter(in_build, curation.drop):
         before = len(mentions)
         mentions = [m for m in mentions if not _matches(m, entry)]
-        if len(mentions) == before and entry.get("required", True):
+        if len(mentions) == before:
             raise ExtractError(f"curation.toml: drop entry {entry.get('name')!r} matches no extracted item")
-    for entry in curation.fix:
+    for entry in filter(in_build, curation.fix):
         hits = [m for m in mentions if _matches(m, entry)]
         if not hits:
             raise ExtractError(f"curation.toml: fix entry {entry.get('name')!r} matches no extracted item")
@@ -631,18 +653,19 @@ def _apply_curation(mentions: list[Mention], sources, curation: Curation, lexico
                 m.places = tuple(entry["places"])
             if "province_hint" in entry:
                 m.province_hint = tuple(entry["province_hint"])
-    for entry in added:
-        source = docs.get(entry["doc"])
-        if source is None:
-            if any(d.startswith(entry["doc"]) for d in docs):
-                source = next(s for d, s in docs.items() if d.startswith(entry["doc"]))
-            else:
-                continue  # the curated document is not in this build
+    for entry in filter(in_build, added):
+        source = next(s for d, s in docs.items() if d.startswith(entry["doc"]))
         doc = source.document
-        i = doc.text.find(entry["anchor"])
+        blocks = [b for b in split_blocks(source, curation.box_ends) if b.path.endswith(entry.get("section", ""))]
+        i, block = -1, None
+        for candidate in blocks:
+            i = doc.text.find(entry["anchor"], candidate.start, candidate.end)
+            if i >= 0:
+                block = candidate
+                break
         if i < 0:
-            raise ExtractError(f"curation.toml: anchor {entry['anchor']!r} is not in {doc.doc_id}")
-        block = next((b for b in split_blocks(source, curation.box_ends) if b.start <= i < b.end), None)
+            where = f"section {entry['section']!r} of " if entry.get("section") else ""
+            raise ExtractError(f"curation.toml: anchor {entry['anchor']!r} is not in {where}{doc.doc_id}")
         path = block.path if block else ""
         span = doc.original_span(i, i + len(entry["anchor"]))
         ev = Evidence(doc.doc_id, path, entry["anchor"], span, entry.get("status", ""))
@@ -676,6 +699,10 @@ def project_key(m: Mention) -> tuple:
 
 
 def _same_project(a: Mention, b: Mention) -> bool:
+    """Two items of boxes are two projects unless they are named alike; a mention elsewhere is
+    the same project as a box item with the same key, or a line through the same ends."""
+    if a.from_box and b.from_box and a.evidence.doc_id == b.evidence.doc_id:
+        return a.name_zh == b.name_zh and a.theme == b.theme
     ka, kb = project_key(a), project_key(b)
     if ka == kb:
         return True

@@ -24,6 +24,7 @@ _EXTRA_PROVINCE_FORMS = {
     "内蒙古": ("内蒙古自治区", "蒙东", "Nei Mongol", "Inner Mongolia Autonomous Region", "Eastern Inner Mongolia"),
 }
 _TEXT_FIELDS = ("name_zh", "name_en", "source_text")
+PINYIN_COLUMN = "_pinyin"  # optional precomputed search key (see with_search_keys)
 
 
 class FilterError(AtlasError, ValueError):
@@ -95,20 +96,41 @@ def _as_tuple(values: Iterable | str | int | None) -> tuple:
     return tuple(values)
 
 
+def pinyin_keys(names: pd.Series) -> pd.Series:
+    """Toneless pinyin without spaces of each name (computed once per distinct name)."""
+    names = names.fillna("").astype(str)
+    keys = {name: pinyin_key(name) for name in names.unique()}
+    return names.map(keys)
+
+
+def with_search_keys(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of `gdf` with a PINYIN_COLUMN, so repeated text searches skip romanization.
+
+    Worth it for large frames an app keeps in a cache; `filter_features` works without it.
+    """
+    out = gdf.copy()
+    out[PINYIN_COLUMN] = pinyin_keys(gdf["name_zh"])
+    return out
+
+
 def text_matches(gdf: pd.DataFrame, text: str) -> pd.Series:
     """Boolean mask: `text` found in name_zh, name_en, the toneless pinyin of name_zh or source_text.
 
-    Case-insensitive, spaces ignored ("ha er bin", "Harbin" and "哈尔滨" all find 哈尔滨机场).
+    Case-insensitive; spaces are ignored against the pinyin ("ha er bin", "Harbin" and "哈尔滨" all
+    find 哈尔滨机场). Pinyin is compared only when the query has Latin letters.
     """
     query = _fold(text)
     mask = pd.Series(not query, index=gdf.index, dtype=bool)
     if not query or gdf.empty:
         return mask
+    mask = pd.Series(False, index=gdf.index, dtype=bool)
+    plain = " ".join(unicodedata.normalize("NFKC", text).split())
     for field in _TEXT_FIELDS:
         if field in gdf:
-            mask |= gdf[field].fillna("").astype(str).map(_fold).str.contains(query, regex=False)
-    if "name_zh" in gdf:
-        mask |= gdf["name_zh"].fillna("").astype(str).map(pinyin_key).str.contains(query, regex=False)
+            mask |= gdf[field].fillna("").astype(str).str.contains(plain, case=False, regex=False)
+    if "name_zh" in gdf and any("a" <= c <= "z" for c in query):
+        keys = gdf[PINYIN_COLUMN] if PINYIN_COLUMN in gdf else pinyin_keys(gdf["name_zh"])
+        mask |= keys.str.contains(query, regex=False)
     return mask
 
 
@@ -144,6 +166,6 @@ def filter_features(
         mask &= gdf["status_2010"].fillna("").isin(wanted_statuses)
     if wanted_precisions:
         mask &= pd.to_numeric(gdf["geom_precision"], errors="coerce").isin(wanted_precisions)
-    if _fold(text or ""):
-        mask &= text_matches(gdf, text)
+    if _fold(text or "") and mask.any():
+        mask[mask] = text_matches(gdf[mask], text)
     return gdf[mask]

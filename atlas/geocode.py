@@ -35,6 +35,7 @@ from atlas.gazetteer import (
     normalise,
     order_provinces,
     rank_key,
+    strip_suffix,
     suffix_levels,
     to_pinyin,
 )
@@ -207,8 +208,22 @@ def _locate_point(project: Project, gazetteer: Gazetteer, hint: tuple[str, ...])
         if region is not None:
             return _region_point(project, gazetteer, region, text)
         cands, reason = _candidates(gazetteer, text, hint, allow="region")
+        context = _context_unit(gazetteer, project, text, hint)
+        note = ""
+        if context is not None and cands:
+            inside = _inside(gazetteer, cands, context)
+            if not inside:
+                note = f"; {normalise(text)} not found inside {context.name}, the unit the name puts it in"
+                cands = [replace(context, matched="named before the place")]
+            else:
+                cands = inside
         if not cands:
             reasons.append(f"{normalise(text)}: {reason}")
+            continue
+        spread = max(_km(a.lon, a.lat, b.lon, b.lat) for a in cands for b in cands)
+        if spread > SEAT_RADIUS_KM:
+            names = "; ".join(_describe(c) for c in cands[:4])
+            reasons.append(f"{normalise(text)}: ambiguous, {len(cands)} places of this name in the region ({names})")
             continue
         place = _pick_prominent(cands)
         sub = _sub_place(gazetteer, text, place, hint)
@@ -219,10 +234,39 @@ def _locate_point(project: Project, gazetteer: Gazetteer, hint: tuple[str, ...])
                  f"{_losers(gazetteer, normalise(text), chosen, hint)}")
         if precision == 3:
             match += "; somewhere in this unit, drawn at its seat"
+        match += note
         return _point_result(project, gazetteer, chosen, precision, match)
     if not texts:
         reasons.append(f"{project.name_zh}: no place named and no landmark row matches")
     return _unresolved(project, reasons)
+
+
+def _context_unit(gazetteer: Gazetteer, project: Project, text: str, hint: tuple[str, ...]) -> Place | None:
+    """The admin unit the project's name puts before the place: 赤峰 in 赤峰青山变电站."""
+    name = normalise(text)
+    stem = strip_suffix(name)
+    for full in (project.site, project.name_zh):
+        idx = full.find(name) if full and name else -1
+        if idx < 0 and full and len(stem) >= 2:
+            idx = full.find(stem)
+        if idx < 2:
+            continue
+        prefix = normalise(full[:idx])
+        province = gazetteer.province(prefix)
+        if province is not None:
+            return province
+        units = [u for u in gazetteer.lookup(prefix, hint) if u.level in ("prefecture", "county")]
+        if units:
+            return units[0]
+    return None
+
+
+def _inside(gazetteer: Gazetteer, cands: list[Place], unit: Place) -> list[Place]:
+    poly = gazetteer.province_polygon(unit.province) if unit.level == "province" else gazetteer.polygon(unit.key)
+    if poly is None:
+        return [c for c in cands if c.province == unit.province]
+    near = poly.buffer(0.05)
+    return [c for c in cands if (c.level, c.key) != (unit.level, unit.key) and near.contains(Point(c.lon, c.lat))]
 
 
 def _pick_prominent(cands: list[Place]) -> Place:

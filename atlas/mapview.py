@@ -460,8 +460,7 @@ def make_map(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh", 
     tiles = _tile_layers(basemap, lang, tianditu_key)
     for tile in tiles:
         tile.add_to(m)
-    if not tiles:
-        _OfflineBackground().add_to(m)
+    _OfflineBackground().add_to(m)  # pale sea/land tone under the outlines, seen when tiles fail
 
     base = boundary_payload(provinces, counties) if provinces is not None else graticule_payload()
     AtlasLayer(base, name=html.escape(text("boundaries", lang)), overlay=True).add_to(m)

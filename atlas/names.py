@@ -21,21 +21,30 @@ from atlas._errors import AtlasError
 from atlas.settings import GEODATA_DIR
 
 EXONYMS_CSV = GEODATA_DIR / "exonyms.csv"
+# Place names that split a long name into words (建昌 in 葫芦岛市建昌食品产业集聚区); optional.
+ADMIN_UNITS_CSV = GEODATA_DIR / "admin_units.csv"
+_ADMIN_SUFFIXES = "市县旗盟省"  # one-character suffixes that end a place inside a name
 
 # Separators between the stops of a line name ("哈尔滨-牡丹江—绥芬河", "赤峰至锦州").
 _STOP_SEPARATORS = "—–－-~～至"
 _BRACKETS = {"（": "(", "）": ")", "【": "(", "】": ")", "《": "", "》": "", "“": '"', "”": '"'}
 _PUNCT = {"、": ", ", "，": ", ", "；": "; ", "：": ": ", "。": "", "·": " "}
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_CONNECTIVES = {"和": "and", "及": "and", "与": "and"}  # between two words of a name
 
 
 class NamesError(AtlasError, ValueError):
     """geodata/exonyms.csv is missing or malformed."""
 
 
-@lru_cache(maxsize=4)
 def load_exonyms(path: Path = EXONYMS_CSV) -> dict[str, str]:
     """Map zh -> en from the exonym CSV (columns zh,en,kind,source); '#' rows are comments."""
+    return dict(_load_table(path)[0])
+
+
+@lru_cache(maxsize=4)
+def _load_table(path: Path) -> tuple[dict[str, str], frozenset[str]]:
+    """(zh -> en, the zh entries of kind 'term')."""
     try:
         with open(path, encoding="utf-8", newline="") as f:
             rows = list(csv.DictReader(f))
@@ -43,6 +52,7 @@ def load_exonyms(path: Path = EXONYMS_CSV) -> dict[str, str]:
         msg = f"cannot read exonym table {path}: {exc.strerror or exc}"
         raise NamesError(msg) from exc
     table: dict[str, str] = {}
+    terms: set[str] = set()
     for lineno, row in enumerate(rows, start=2):
         zh = (row.get("zh") or "").strip()
         if not zh or zh.startswith("#"):
@@ -52,7 +62,29 @@ def load_exonyms(path: Path = EXONYMS_CSV) -> dict[str, str]:
             msg = f"{path}:{lineno}: row {zh!r} needs an 'en' and a 'source'"
             raise NamesError(msg)
         table[zh] = en
-    return table
+        if (row.get("kind") or "").strip() == "term":
+            terms.add(zh)
+    return table, frozenset(terms)
+
+
+@lru_cache(maxsize=2)
+def load_place_words(path: Path = ADMIN_UNITS_CSV) -> frozenset[str]:
+    """Short names of prefectures and counties (not districts) used only to split words.
+
+    A missing or unreadable file gives an empty set: names are then split by the exonym table only.
+    """
+    words: set[str] = set()
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get("name", "").endswith("区"):
+                    continue
+                for short in (row.get("short_names") or "").split(";"):
+                    if len(short) >= 2 and _HAN.match(short):
+                        words.add(short)
+    except (OSError, csv.Error):
+        return frozenset()
+    return frozenset(words)
 
 
 def pinyin_word(text: str) -> str:
@@ -72,30 +104,57 @@ def pinyin_key(text: str) -> str:
     return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="default")).lower().replace(" ", "")
 
 
-def _translate_segment(segment: str, table: dict[str, str], longest: int) -> list[str]:
+def _translate_segment(
+    segment: str, table: dict[str, str], terms: frozenset[str], longest: int, places: frozenset[str]
+) -> list[str]:
     """Words of one segment (no stop separators inside)."""
     words: list[str] = []
     run = ""  # pending characters to romanize
+    after_name = False  # the last word was a place (table or gazetteer) or an unknown run
     i = 0
     n = len(segment)
+
+    def flush() -> None:
+        nonlocal run
+        if run:
+            words.extend(_romanize_run(run))
+            run = ""
+
     while i < n:
-        hit = ""
-        for size in range(min(longest, n - i), 0, -1):
+        hit, place = "", ""
+        for size in range(min(longest, n - i), 1, -1):
             cand = segment[i : i + size]
-            if cand in table and (size > 1 or i + size == n):
+            if cand in table:
                 hit = cand
                 break
+            if cand in places:
+                place = cand
+                break
+        char = segment[i]
+        if not hit and not place and char in table and (i + 1 == n or after_name or len(run) >= 2):
+            hit = char  # one-character term (市, 段 ...): at the end or right after a place
         if hit and _HAN.match(hit):
-            if run:
-                words.extend(_romanize_run(run))
-                run = ""
+            flush()
             words.append(table[hit])
+            after_name = hit not in terms
             i += len(hit)
             continue
-        run += segment[i]
+        if place:
+            flush()
+            words.append(pinyin_word(place))
+            after_name = True
+            i += len(place)
+            continue
+        if char in _CONNECTIVES and 0 < i < n - 1 and (run or words):
+            flush()
+            words.append(_CONNECTIVES[char])
+            after_name = False
+            i += 1
+            continue
+        run += char
+        after_name = False
         i += 1
-    if run:
-        words.extend(_romanize_run(run))
+    flush()
     return [w for w in words if w]
 
 
@@ -131,13 +190,14 @@ def name_en(name_zh: str, exonyms_csv: Path = EXONYMS_CSV) -> str:
     text = unicodedata.normalize("NFKC", name_zh or "").strip()
     if not text:
         return ""
-    table = load_exonyms(exonyms_csv)
+    table, terms = _load_table(exonyms_csv)
     if text in table:
         return table[text]
     longest = max(map(len, table), default=1)
     segments = re.split(f"[{re.escape(_STOP_SEPARATORS)}]", text)
     # NFKC turns full-width brackets into ASCII; keep them attached to the words.
-    parts = [_join(_translate_segment(seg.strip(), table, longest)) for seg in segments]
+    places = load_place_words()
+    parts = [_join(_translate_segment(seg.strip(), table, terms, longest, places)) for seg in segments]
     parts = [p for p in parts if p]
     if len(parts) > 1:
         # Generic words of the last stop belong to the whole line: "A–B Railway".

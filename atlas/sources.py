@@ -145,11 +145,26 @@ def heading_like(s: str) -> bool:
     return bool(s) and bool(re.match(f"[{_CJK}]", s[-1]))
 
 
+_NUMBER = re.compile(r"(?<![\d.（(])\d{1,3}(?![\d.、）)%])")
+
+
+def toc_end(s: str) -> int:
+    """Where the table of contents ends (the body's 第一章), or 0 when there is none."""
+    toc_at = s.find("目录", 0, 2000)
+    first = s.find("第一章", toc_at) if toc_at >= 0 else -1
+    second = s.find("第一章", first + 3) if first >= 0 else -1
+    return max(second, 0)
+
+
 def _drop_page_numbers(s: str, keep: list[bool]) -> None:
-    """Drop the longest chain of stand-alone numbers counting pages up (gaps of up to MAX_PAGE_GAP)."""
+    """Drop the longest chain of stand-alone numbers counting pages up (gaps of up to MAX_PAGE_GAP)
+    in the body; the table of contents keeps its page references."""
+    kept = [i for i, k in enumerate(keep) if k]
+    body = toc_end("".join(s[i] for i in kept))
+    body_start = kept[body] if body < len(kept) else 0
     runs = [
         (m.start(), m.end(), int(m.group()))
-        for m in re.finditer(r"(?<![\d.（(])\d{1,3}(?![\d.、）)%])", s)
+        for m in _NUMBER.finditer(s, body_start)
         if all(keep[m.start() : m.end()]) and _glued(s, m.start(), m.end())
     ]
     best: dict[int, tuple[int, int]] = {}  # page value -> (chain length, index in runs)

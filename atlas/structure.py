@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from atlas.sources import SourceText
+from atlas.sources import SourceText, toc_end
 
 _NUM = "一二三四五六七八九十百零"
 CHAPTER_RE = re.compile(f"第[{_NUM}]+章")
@@ -60,7 +60,7 @@ def _plan_blocks(source: SourceText, box_ends: dict[int, str]) -> list[Block]:
     doc = source.document
     text = doc.text
     titles = _toc_titles(text)
-    body_start = _body_start(text, titles)
+    body_start = toc_end(text)
     headings = _heading_groups(text, source.heading_spans)
 
     # Structural marks in the body, in order: (position, kind, payload, end of mark)
@@ -147,25 +147,16 @@ def _box_end(text: str, start: int, end: int, curated: str | None) -> int:
 def _toc_titles(text: str) -> dict[str, list[str]]:
     """Chapter and section titles from the table of contents (第一章开创全面振兴新局面1…):
     {"第一章": ["开创全面振兴新局面"], "节": [every section title]}."""
-    toc_at = text.find("目录")
-    if toc_at < 0 or toc_at > 2000:
+    toc_at, end = text.find("目录", 0, 2000), toc_end(text)
+    if toc_at < 0 or not end:
         return {}
     titles: dict[str, list[str]] = {"节": []}
-    for m in re.finditer(f"(第[{_NUM}]+([章节]))([^\\d第]{{1,30}}?)\\d+", text[toc_at : toc_at + 3000]):
+    for m in re.finditer(f"(第[{_NUM}]+([章节]))([^\\d第]{{1,30}}?)\\d+", text[toc_at:end]):
         if m.group(2) == "章":
             titles[m.group(1)] = [m.group(3)]
         else:
             titles["节"].append(m.group(3))
     return titles
-
-
-def _body_start(text: str, titles: dict[str, list[str]]) -> int:
-    """After the table of contents: the second 第一章 when there is a TOC."""
-    first = text.find("第一章")
-    if not titles or first < 0:
-        return 0
-    second = text.find("第一章", first + 3)
-    return second if second >= 0 else 0
 
 
 def _title_after(text: str, pos: int, candidates: list[str], kind: str) -> str | None:
@@ -185,7 +176,9 @@ def _heading_groups(text: str, spans: tuple[tuple[int, int], ...]) -> list[tuple
     unit that ends with a colon: 辽宁|省|： is one group, …干线|：北京 ends at the colon."""
     groups: list[tuple[int, int, list[str]]] = []
     for start, end in spans:
-        if groups and groups[-1][1] == start and not groups[-1][2][-1].endswith(("：", ":")):
+        joined = "".join(groups[-1][2]) if groups else ""
+        closed = joined.endswith(("：", ":")) and not re.fullmatch(r"专栏\d+[：:]", joined)
+        if groups and groups[-1][1] == start and not closed:
             g_start, _, units = groups[-1]
             groups[-1] = (g_start, end, units + [text[start:end]])
         else:

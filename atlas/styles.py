@@ -611,6 +611,12 @@ def build_project_xml(layer_entries: list[dict], title: str, wkt_4326: str) -> s
         style = ET.fromstring(entry["qml"].split("\n", 1)[1])
         for child in style:
             maplayer.append(child)
+    # Draw points over lines over zones, whatever the theme order of the groups.
+    custom = ET.SubElement(tree, "custom-order", enabled="1")
+    for kind in ("point", "line", "zone"):
+        for entry in layer_entries:
+            if entry["kind"] == kind:
+                ET.SubElement(custom, "item").text = f"{entry['layer']}_atlas"
     props = ET.SubElement(root, "properties")
     paths = ET.SubElement(props, "Paths")
     ET.SubElement(paths, "Absolute", type="bool").text = "false"

@@ -6,7 +6,7 @@ Prints: gazetteer load time, mentions geocoded per second, counts per precision 
 unresolved count (with reasons), and the baseline a user would try first, an exact-name
 lookup in pyecharts' city-coordinate table (dev-only dependency): how many mentions it
 resolves and how many of its places lie more than 15 km from our answer.
-Mentions come from atlas.extract when the extractor exists, else from a hand list of items
+Mentions come from atlas.extract (via atlas.pipeline.extract_from) when it exists, else from a hand list of items
 of the plan's boxes (below).
 """
 
@@ -69,12 +69,11 @@ def km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def mentions() -> tuple[list[Project], str]:
     """Projects from the extractor when it exists, else from the hand list."""
     try:
-        from atlas.extract import extract_projects
-        from atlas.sources import load_documents
+        from atlas.pipeline import extract_from
     except ImportError:
         pass
     else:
-        return extract_projects(load_documents(SOURCES_DIR)), "atlas.extract on geodata/sources"
+        return extract_from(SOURCES_DIR), "atlas.extract on geodata/sources"
     projects = []
     for i, (theme, kind, text) in enumerate(HAND_MENTIONS, 1):
         places = split_places(text)

@@ -153,4 +153,4 @@ def test_empty_layers_folder_says_to_build(tmp_path, monkeypatch):
 def test_download_buttons_offered(app):
     run_ok(app)
     labels = {b.proto.label for b in app.get("download_button")}
-    assert {"GEOJSON", "CSV", "GPKG", "KML", "Shapefile"} <= labels
+    assert {"GeoJSON", "CSV", "GeoPackage", "KML", "Shapefile (zip)", "地图图片 PNG", "地图 PDF"} <= labels

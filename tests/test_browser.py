@@ -84,19 +84,25 @@ def browser():
         b.close()
 
 
-def _map_frame(page):
-    page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=30_000)
-    deadline = time.monotonic() + 30
+def _drawn(page, at_least: int = 1, exactly: int | None = None, timeout: float = 30) -> tuple[object, int]:
+    """(map frame, features drawn) once the live map draws the expected number of features.
+
+    The component's iframe is replaced when the map changes, so the frame is looked up again
+    on every try."""
+    page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=timeout * 1000)
+    deadline, drawn = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         for frame in page.frames:
-            if "streamlit_folium" in frame.url:
-                try:
-                    if frame.evaluate(DRAWN_JS) > 0:
-                        return frame
-                except Exception:  # frame still loading
-                    pass
+            if "streamlit_folium" not in frame.url or frame.is_detached():
+                continue
+            try:
+                drawn = frame.evaluate(DRAWN_JS)
+            except Exception:  # frame loading or replaced meanwhile
+                continue
+            if (exactly is None and drawn >= at_least) or drawn == exactly:
+                return frame, drawn
         time.sleep(0.2)
-    raise AssertionError("the map never drew any feature")
+    raise AssertionError(f"the map drew {drawn} features, expected {exactly or f'>= {at_least}'}")
 
 
 def _count(page) -> tuple[int, int]:
@@ -123,9 +129,8 @@ def test_map_popup_and_province_filter_offline(app_url, browser):
     page.goto(app_url)
 
     total = len(fixture_gdf())
-    frame = _map_frame(page)
+    frame, _ = _drawn(page, exactly=total)
     assert _count(page) == (total, total)
-    assert frame.evaluate(DRAWN_JS) == total
     frame.wait_for_selector(".leaflet-container canvas")
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "app_all.png"), full_page=False)
@@ -136,6 +141,7 @@ def test_map_popup_and_province_filter_offline(app_url, browser):
     page.mouse.click(iframe_box["x"] + x, iframe_box["y"] + y)
     popup = frame.wait_for_selector(".atlas-popup", timeout=10_000)
     assert HOSTILE_NAMES[1] in popup.inner_text()
+    page.wait_for_timeout(400)  # popup fade-in
     assert frame.locator(".atlas-popup img").count() == 0
     page.screenshot(path=str(ARTIFACTS / "app_popup.png"))
 
@@ -145,11 +151,7 @@ def test_map_popup_and_province_filter_offline(app_url, browser):
     page.keyboard.press("Escape")
     expected = sum("辽宁" in p.split(";") for p in fixture_gdf()["provinces"])
     page.get_by_text(f"显示 {expected} / {total} 个项目").wait_for(timeout=30_000)
-    deadline = time.monotonic() + 20
-    while frame.evaluate(DRAWN_JS) != expected and time.monotonic() < deadline:
-        time.sleep(0.2)
-        frame = _map_frame(page)
-    assert frame.evaluate(DRAWN_JS) == expected
+    _drawn(page, exactly=expected)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "app_liaoning.png"))
 

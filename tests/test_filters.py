@@ -67,3 +67,13 @@ def test_filters_combine_and_keep_order(gdf):
     empty = filter_features(gdf, provinces=["辽宁"], themes=["eco_zone"])
     assert empty.empty and list(empty.columns) == list(gdf.columns)
     assert len(gdf) == 6  # the input is not modified
+
+
+def test_precomputed_search_keys_give_the_same_result(gdf):
+    from atlas.filters import PINYIN_COLUMN, with_search_keys
+
+    keyed = with_search_keys(gdf)
+    assert keyed.loc[0, PINYIN_COLUMN] == "haerbin-daliankeyunzhuanxian"
+    for query in ("haerbin", "jilin", "呼伦贝尔", "Hulunbuir"):
+        assert filter_features(keyed, text=query)["id"].tolist() == filter_features(gdf, text=query)["id"].tolist()
+    assert PINYIN_COLUMN not in gdf.columns

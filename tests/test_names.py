@@ -27,10 +27,18 @@ def test_name_en(zh, en):
     assert name_en(zh) == en
 
 
-def test_one_character_terms_only_at_the_end():
-    # 市 inside a name is part of the place, not "City".
+def test_one_character_terms_only_at_the_end_or_after_a_place():
+    # 市 starting a word is part of it, not "City"; after a place it is the place's suffix.
     assert name_en("市场") == "Shichang"
     assert name_en("沈阳市") == "Shenyang City"
+    assert name_en("满洲里段铁路") == "Manzhouli Section Railway"
+
+
+def test_county_names_split_long_names():
+    # 建昌 and 公主岭 come from geodata/admin_units.csv; 和 joins two words.
+    assert name_en("葫芦岛市建昌食品产业集聚区") == "Huludao City Jianchang Food Industrial Cluster"
+    assert name_en("公主岭汽车零部件产业集聚区") == "Gongzhuling Automobile Parts Industrial Cluster"
+    assert name_en("大连软件和信息技术产业") == "Dalian Software and Information Technology Industry"
 
 
 def test_pinyin_apostrophe_and_key():

@@ -234,6 +234,8 @@ def main() -> int:
         gn = gns[0] if gns else None
         rep = geom.representative_point()
         note = ""
+        urban_gn = (u["level"] != "county" and gn is not None and gn["population"] >= URBAN_POPULATION
+                    and geom.contains(Point(gn["longitude"], gn["latitude"])))
         if cp and gn:
             n_both += 1
             d = km(cp[0], cp[1], gn["longitude"], gn["latitude"])
@@ -255,6 +257,9 @@ def main() -> int:
                 disagreements.append([code, u["name"], u["province"], f"{cp[0]:.5f}", f"{cp[1]:.5f}",
                                       gn["geonameid"], f"{gn['longitude']:.5f}", f"{gn['latitude']:.5f}",
                                       f"{d:.1f}", src, why])
+            elif urban_gn:
+                lon, lat, src = gn["longitude"], gn["latitude"], f"GeoNames {gn['geonameid']}"
+                note = f"prefecture: urban centre from GeoNames (cpca seat {d:.0f} km away)"
             else:
                 lon, lat, src = cp[0], cp[1], "cpca"
         elif cp:
