@@ -309,6 +309,7 @@ def _mention_from(name, core, ctx: _Context, lexicon, start, end, hint, status) 
         places = _point_places(core, lexicon, ctx.geom)
     if not places and ctx.from_box and ctx.noun:
         places = (core,)  # 新建机场：…建三江…: every item of the list is one, known place or not
+        name = name if name.endswith(ctx.noun) else core + ctx.noun
     if not places and not (ctx.from_box and geom == "point" and ctx.theme not in ("industry", "airport")):
         return None  # names no place: not a spatial project (a facility in a box is: its site)
     site = name if geom == "point" and ctx.theme not in ("airport",) else ""

@@ -157,7 +157,8 @@ def filter_features(
 
     mask = pd.Series(True, index=gdf.index)
     if wanted_provinces:
-        mask &= gdf["provinces"].fillna("").map(lambda v: bool(wanted_provinces & set(v.split(";"))))
+        pattern = "(?:^|;)(?:" + "|".join(sorted(wanted_provinces)) + ")(?:;|$)"
+        mask &= gdf["provinces"].fillna("").astype(str).str.contains(pattern, regex=True)
     if wanted_themes:
         mask &= gdf["theme"].isin(wanted_themes)
     if wanted_subtypes:

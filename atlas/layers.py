@@ -148,7 +148,9 @@ def write_unresolved_csv(located: list[Located], out_dir: Path) -> Path:
 def layer_problems(gdf: gpd.GeoDataFrame) -> list[str]:
     """Every way `gdf` departs from the layer schema (empty list when it conforms)."""
     problems: list[str] = []
-    columns = [c for c in gdf.columns if c != gdf.geometry.name] if "geometry" in gdf else list(gdf.columns)
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:
+        return ["not a GeoDataFrame with an active geometry column"]
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
     if tuple(columns) != FIELD_NAMES:
         problems.append(f"columns {columns} differ from schema.FIELDS {list(FIELD_NAMES)}")
         return problems
@@ -179,7 +181,7 @@ def layer_problems(gdf: gpd.GeoDataFrame) -> list[str]:
             value = getattr(row, name)
             if dtype == "str" and not isinstance(value, str):
                 problems.append(f"{label}: field {name} is {type(value).__name__}, expected str")
-        if not str(idx):
+        if not str(idx).strip():
             problems.append("a feature has an empty id")
     return problems
 
@@ -255,6 +257,9 @@ def write_layers(gdf: gpd.GeoDataFrame, out_dir: Path, *, build_date: str | None
     """
     validate_layer(gdf)
     out_dir = Path(out_dir)
+    if gdf.empty:
+        msg = f"no features to write to {out_dir}; the layers there are left as they were"
+        raise LayerError(msg)
     build_date = build_date or styles.default_build_date()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

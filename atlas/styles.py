@@ -523,8 +523,10 @@ def enrich_geopackage(path: Path, theme: str, layers: dict, build_date: str) -> 
             con.execute(_CONSTRAINTS_DDL)
             con.execute(_EXTENSIONS_DDL)
             for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
-                con.execute("INSERT OR REPLACE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', ?,"
-                            " 'read-write')", (table, _SCHEMA_EXT))
+                # (NULLs never collide in a UNIQUE constraint, so check before inserting.)
+                con.execute("INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', ?, 'read-write'"
+                            " WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ?"
+                            " AND extension_name = 'gpkg_schema')", (table, _SCHEMA_EXT, table))
             for domain, values in domains(theme, subtypes_all).items():
                 con.executemany(
                     "INSERT OR IGNORE INTO gpkg_data_column_constraints (constraint_name, constraint_type,"

@@ -170,6 +170,14 @@ def test_schema_problems_reported_at_once(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_empty_frame_is_refused_and_touches_nothing(written):
+    gdf, out_dir, _ = written
+    before = sorted(p.name for p in out_dir.iterdir())
+    with pytest.raises(LayerError, match="no features"):
+        write_layers(gdf.iloc[0:0], out_dir)
+    assert sorted(p.name for p in out_dir.iterdir()) == before
+
+
 def test_failed_write_leaves_earlier_files_intact(tmp_path, monkeypatch):
     old = make_gdf()
     extra = old.iloc[[2]].copy()

@@ -72,3 +72,16 @@ def test_exported_geopackage_opens_styled(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert sum(line.startswith("selection.gpkg:") and line.endswith(": ok") for line in lines) == 4, result.stdout
+
+
+VALIDATOR = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"
+
+
+@pytest.mark.skipif(not os.path.exists(VALIDATOR), reason="GDAL's validate_gpkg.py (python3-gdal) not installed")
+def test_gdal_36_validator_accepts_layers_and_exports(tmp_path):
+    layers_dir = tmp_path / "layers"
+    paths = write_layers(make_gdf(), layers_dir, build_date="2026-01-02")
+    paths.append(export_features(read_layers(layers_dir), tmp_path / "cgcs2000.gpkg", "gpkg", "EPSG:4490"))
+    for path in paths:
+        result = subprocess.run([SYSTEM_PYTHON, VALIDATOR, str(path)], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0 and not result.stdout.strip(), f"{path.name}: {result.stdout}{result.stderr}"
