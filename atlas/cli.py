@@ -146,7 +146,9 @@ def _geocode(args) -> int:
 def _export(args) -> int:
     from atlas.export import export_features
 
-    fmt = args.format or args.out.suffix.lstrip(".").lower().replace("zip", "shp")
+    suffix_formats = {"zip": "shp", "json": "geojson"}
+    suffix = args.out.suffix.lstrip(".").lower()
+    fmt = args.format or suffix_formats.get(suffix, suffix)
     gdf = _filtered(args)
     export_features(gdf, args.out, fmt, args.crs, allow_empty=args.allow_empty)
     print(f"{len(gdf)} features -> {args.out}", file=sys.stderr)

@@ -19,7 +19,6 @@ import csv
 import html
 import io
 import os
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -36,14 +35,29 @@ from atlas.settings import GOVERNMENT_CRS, STORAGE_CRS
 
 EXPORT_FORMATS = ("gpkg", "geojson", "kml", "shp", "csv")
 EXPORT_CRS = (STORAGE_CRS, GOVERNMENT_CRS)
-_SUFFIXES = {"gpkg": (".gpkg",), "geojson": (".geojson", ".json"), "kml": (".kml",),
-             "shp": (".zip",), "csv": (".csv",)}
+_SUFFIXES = {
+    "gpkg": (".gpkg",),
+    "geojson": (".geojson", ".json"),
+    "kml": (".kml",),
+    "shp": (".zip",),
+    "csv": (".csv",),
+}
 # Shapefile field names are at most 10 characters: full name -> short name.
 SHAPEFILE_FIELDS = {
-    "id": "id", "name_zh": "name_zh", "name_en": "name_en", "theme": "theme", "subtype": "subtype",
-    "provinces": "provinces", "status_2010": "status2010", "source_doc": "src_doc",
-    "source_section": "src_sect", "source_text": "src_text", "source_span": "src_span",
-    "evidence_2010": "evid_2010", "geom_precision": "precision", "geocode_match": "geo_match",
+    "id": "id",
+    "name_zh": "name_zh",
+    "name_en": "name_en",
+    "theme": "theme",
+    "subtype": "subtype",
+    "provinces": "provinces",
+    "status_2010": "status2010",
+    "source_doc": "src_doc",
+    "source_section": "src_sect",
+    "source_text": "src_text",
+    "source_span": "src_span",
+    "evidence_2010": "evid_2010",
+    "geom_precision": "precision",
+    "geocode_match": "geo_match",
     "schematic": "schematic",
 }
 SHAPEFILE_TEXT_LIMIT = 254  # bytes per text value in a .dbf; longer values are cut by GDAL
@@ -81,10 +95,13 @@ def _schema_frame(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     if missing:
         msg = f"features lack the fields {', '.join(missing)}"
         raise ExportError(msg)
-    frame = pd.DataFrame({
-        name: (gdf[name].astype("int64") if name in _INT_FIELDS else gdf[name].fillna("").astype(str))
-        for name in FIELD_NAMES
-    }, index=gdf.index)
+    frame = pd.DataFrame(
+        {
+            name: (gdf[name].astype("int64") if name in _INT_FIELDS else gdf[name].fillna("").astype(str))
+            for name in FIELD_NAMES
+        },
+        index=gdf.index,
+    )
     out = gpd.GeoDataFrame(frame, geometry=gdf.geometry.to_numpy(), crs=gdf.crs or STORAGE_CRS)
     out = out.reset_index(drop=True)
     return out.to_crs(crs) if crs != str(out.crs.to_string()) else out
@@ -109,15 +126,21 @@ def _kml_description(row) -> str:
 
 
 def _empty_typed(crs: str) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame({name: pd.Series(dtype="int64" if name in _INT_FIELDS else object)
-                          for name in FIELD_NAMES})
+    frame = pd.DataFrame(
+        {name: pd.Series(dtype="int64" if name in _INT_FIELDS else object) for name in FIELD_NAMES}
+    )
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
 def _write_gpkg(frame: gpd.GeoDataFrame, tmp: Path, build_date: str) -> None:
     if frame.empty:
-        pyogrio.write_dataframe(_empty_typed(str(frame.crs)), tmp, layer="atlas_features", driver="GPKG",
-                                dataset_options={"VERSION": layers_mod.GPKG_VERSION})
+        pyogrio.write_dataframe(
+            _empty_typed(str(frame.crs)),
+            tmp,
+            layer="atlas_features",
+            driver="GPKG",
+            dataset_options={"VERSION": layers_mod.GPKG_VERSION},
+        )
         return
     for theme, parts in layers_mod.split_layers(frame).items():
         layers_mod._write_theme_file(theme, parts, tmp, build_date)
@@ -125,7 +148,9 @@ def _write_gpkg(frame: gpd.GeoDataFrame, tmp: Path, build_date: str) -> None:
 
 def _write_shp_zip(frame: gpd.GeoDataFrame, tmp: Path) -> None:
     renamed = frame.rename(columns=SHAPEFILE_FIELDS)
-    kinds = frame.geometry.geom_type.map(layers_mod._KIND_OF_TYPE) if not frame.empty else pd.Series(dtype=str)
+    kinds = (
+        frame.geometry.geom_type.map(layers_mod._KIND_OF_TYPE) if not frame.empty else pd.Series(dtype=str)
+    )
     with tempfile.TemporaryDirectory(dir=tmp.parent, prefix=".shp-") as work:
         work_dir = Path(work)
         groups = [(k, renamed[kinds == k]) for k in layers_mod.GEOM_KINDS if (kinds == k).any()]
@@ -138,15 +163,23 @@ def _write_shp_zip(frame: gpd.GeoDataFrame, tmp: Path) -> None:
                     if part[short].map(lambda v: len(str(v).encode("utf-8")) > SHAPEFILE_TEXT_LIMIT).any():
                         truncated.add(full)
             promote = len(set(part.geometry.geom_type)) > 1
-            pyogrio.write_dataframe(part, work_dir / f"atlas_{kind}.shp", driver="ESRI Shapefile",
-                                    encoding="UTF-8", promote_to_multi=promote or None,
-                                    geometry_type="Point" if part.empty else None)
+            pyogrio.write_dataframe(
+                part,
+                work_dir / f"atlas_{kind}.shp",
+                driver="ESRI Shapefile",
+                encoding="UTF-8",
+                promote_to_multi=promote or None,
+                geometry_type="Point" if part.empty else None,
+            )
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["short_name", "field", "alias_en", "alias_zh", "note"])
         for name, _, en, zh in FIELDS:
-            note = (f"values over {SHAPEFILE_TEXT_LIMIT} bytes cut; full text in the GeoPackage export"
-                    if name in truncated else "")
+            note = (
+                f"values over {SHAPEFILE_TEXT_LIMIT} bytes cut; full text in the GeoPackage export"
+                if name in truncated
+                else ""
+            )
             writer.writerow([SHAPEFILE_FIELDS[name], name, en, zh, note])
         (work_dir / "fields.csv").write_text(buf.getvalue(), encoding="utf-8")
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -179,15 +212,18 @@ def export_features(
             _write_gpkg(frame, tmp, build_date or styles.default_build_date())
         elif fmt == "geojson":
             options = {"RFC7946": "YES"} if crs == STORAGE_CRS else {}
-            pyogrio.write_dataframe(frame, tmp, driver="GeoJSON", layer=out_path.stem,
-                                    layer_options=options)
+            pyogrio.write_dataframe(frame, tmp, driver="GeoJSON", layer=out_path.stem, layer_options=options)
         elif fmt == "kml":
             kml = frame.copy()
             kml.insert(0, "description", [_kml_description(r) for _, r in frame.iterrows()])
             kml.insert(0, "name", frame["name_zh"])
-            pyogrio.write_dataframe(kml, tmp, driver="KML", layer=out_path.stem,
-                                    dataset_options={"NameField": "name",
-                                                     "DescriptionField": "description"})
+            pyogrio.write_dataframe(
+                kml,
+                tmp,
+                driver="KML",
+                layer=out_path.stem,
+                dataset_options={"NameField": "name", "DescriptionField": "description"},
+            )
         elif fmt == "shp":
             _write_shp_zip(frame, tmp)
         else:

@@ -90,6 +90,7 @@ class Rules:
     lead_verbs: dict[str, str]  # longest first
     subtype_verbs: tuple[str, ...]
     status_phrases: dict[str, dict[str, str]] = field(default_factory=dict)  # part -> phrase -> status
+    plan2011_lead_status: dict[str, str] = field(default_factory=dict)
 
     def box_rule(self, box: str) -> dict | None:
         """The rule whose title word occurs in a box heading ("专栏12 铁路重点项目"); the most
@@ -112,7 +113,8 @@ def load_rules(path: Path = GEODATA_DIR / "extraction_rules.toml") -> Rules:
     verbs = dict(sorted(data.get("lead_verbs", {}).items(), key=lambda kv: -len(kv[0])))
     phrases = {part: dict(sorted(table.items(), key=lambda kv: -len(kv[0])))
                for part, table in data.get("status_phrases", {}).items()}
-    return Rules(boxes, nouns, verbs, tuple(data.get("subtype_verbs", {}).get("verbs", ())), phrases)
+    return Rules(boxes, nouns, verbs, tuple(data.get("subtype_verbs", {}).get("verbs", ())), phrases,
+                 data.get("plan2011_lead_status", {}))
 
 
 @dataclass(frozen=True)
@@ -398,9 +400,14 @@ def _running_mentions(text, doc, block: Block, lexicon, rules: Rules) -> list[Me
             elements = _spans(text, left, b, "、和及")
             ctx = _Context(doc, block, noun_rule["theme"], noun_rule["geom"], noun_rule["subtype"],
                            noun_rule["noun"], ())
-            found = _noun_enumeration(text, elements, ctx, lexicon, rules, noun_rule["noun"])
+            found = _noun_enumeration(text, elements, ctx, lexicon, rules, noun_rule["noun"],
+                                      noun_rule.get("name_noun", noun_rule["noun"]))
             for mention in found:
-                mention.status = _status_after(text, b, c_end, block, rules) or mention.status
+                lead = mention.status
+                if block.chapter.startswith("二、"):
+                    lead = next((st for verb, st in rules.plan2011_lead_status.items()
+                                 if rules.lead_verbs.get(verb) == lead and text[left:b].lstrip().startswith(verb)), lead)
+                mention.status = _status_after(text, b, c_end, block, rules) or lead
             out.extend(found)
     return out
 
@@ -418,14 +425,15 @@ def _noun_hits(clause: str, rules: Rules):
     hits, taken = [], [False] * len(clause)
     for rule in rules.nouns:
         for m in re.finditer(re.escape(rule["noun"]), clause):
-            if any(taken[m.start() : m.end()]):
+            if any(taken[m.start() : m.end()]) or clause[m.end() : m.end() + 1] in rule.get("not_followed_by", "") != "":
                 continue
             taken[m.start() : m.end()] = [True] * (m.end() - m.start())
             hits.append((rule, m.start(), m.end()))
     return sorted(hits, key=lambda h: h[1])
 
 
-def _noun_enumeration(text, elements, ctx: _Context, lexicon, rules, noun) -> list[Mention]:
+def _noun_enumeration(text, elements, ctx: _Context, lexicon, rules, noun, name_noun) -> list[Mention]:
+    """The items of an enumeration that ends in `noun`; each is named place + `name_noun`."""
     if not elements:
         return []
     status = ""
@@ -454,7 +462,7 @@ def _noun_enumeration(text, elements, ctx: _Context, lexicon, rules, noun) -> li
         if _is_line(raw, lexicon) and not (is_last and not shared):
             name = raw  # 赤（峰）大（板）白（音华）至锦州、…等铁路: a listed line is named by its stops
         elif is_last or shared or _is_bare_place(raw, lexicon) or raw in lexicon.abbreviations:
-            name = raw + noun
+            name = raw + name_noun
         else:
             name = raw
         raw_core, hint = _strip_province(raw)

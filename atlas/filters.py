@@ -21,7 +21,13 @@ from atlas.schema import PRECISION, STATUSES, THEMES
 
 # Extra spellings beyond short name + 省, English name and pinyin (derived in _province_aliases).
 _EXTRA_PROVINCE_FORMS = {
-    "内蒙古": ("内蒙古自治区", "蒙东", "Nei Mongol", "Inner Mongolia Autonomous Region", "Eastern Inner Mongolia"),
+    "内蒙古": (
+        "内蒙古自治区",
+        "蒙东",
+        "Nei Mongol",
+        "Inner Mongolia Autonomous Region",
+        "Eastern Inner Mongolia",
+    ),
 }
 _TEXT_FIELDS = ("name_zh", "name_en", "source_text")
 PINYIN_COLUMN = "_pinyin"  # optional precomputed search key (see with_search_keys)
@@ -41,8 +47,14 @@ def _province_aliases() -> dict[str, str]:
     aliases: dict[str, str] = {}
     for short in PROVINCES:
         english = name_en(short)
-        forms = {short, f"{short}省", english, f"{english} Province", pinyin_key(short),
-                 *_EXTRA_PROVINCE_FORMS.get(short, ())}
+        forms = {
+            short,
+            f"{short}省",
+            english,
+            f"{english} Province",
+            pinyin_key(short),
+            *_EXTRA_PROVINCE_FORMS.get(short, ()),
+        }
         for form in forms:
             aliases[_fold(form)] = short
     return aliases

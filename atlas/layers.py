@@ -57,9 +57,7 @@ _INT_FIELDS = tuple(name for name, dtype, *_ in FIELDS if dtype == "int")
 def _feature_row(loc: Located) -> dict:
     project = loc.project
     first = project.evidence[0] if project.evidence else None
-    later_2010 = [
-        ev.text for ev in project.evidence[1:] if ev.doc_id.startswith(EVIDENCE_2010_PREFIX)
-    ]
+    later_2010 = [ev.text for ev in project.evidence[1:] if ev.doc_id.startswith(EVIDENCE_2010_PREFIX)]
     return {
         "id": project.id,
         "name_zh": project.name_zh,
@@ -160,7 +158,7 @@ def layer_problems(gdf: gpd.GeoDataFrame) -> list[str]:
     dupes = sorted(set(ids[ids.duplicated()].astype(str)))
     if dupes:
         problems.append(f"duplicate ids: {', '.join(dupes[:10])}")
-    for idx, row in zip(gdf["id"], gdf.itertuples(index=False)):
+    for idx, row in zip(gdf["id"], gdf.itertuples(index=False), strict=True):
         geom = getattr(row, gdf.geometry.name)
         label = f"feature {idx!r}"
         if geom is None or geom.is_empty:
@@ -223,9 +221,7 @@ def split_layers(gdf: gpd.GeoDataFrame) -> dict[str, dict[str, gpd.GeoDataFrame]
     return out
 
 
-def _write_theme_file(
-    theme: str, layers: dict[str, gpd.GeoDataFrame], path: Path, build_date: str
-) -> None:
+def _write_theme_file(theme: str, layers: dict[str, gpd.GeoDataFrame], path: Path, build_date: str) -> None:
     """Write one theme's layers to `path` (a temporary name), then styles, domains and metadata."""
     meta = styles.load_metadata()
     for layer_name, part in layers.items():
@@ -253,7 +249,8 @@ def write_layers(gdf: gpd.GeoDataFrame, out_dir: Path, *, build_date: str | None
     fails, the files already in `out_dir` stay as they were (files replaced earlier in the same
     call keep their new content) and no file is removed. Theme files that the new frame no longer
     has are removed only after all new files are in place. `build_date` (YYYY-MM-DD, default
-    $SOURCE_DATE_EPOCH or today, UTC) is the only date stored in the files.
+    $SOURCE_DATE_EPOCH or today, UTC) is the only date stored in the files. Also writes the
+    QGIS project `atlas.qgz` (see `write_project`). An empty frame raises LayerError.
     """
     validate_layer(gdf)
     out_dir = Path(out_dir)
@@ -308,9 +305,16 @@ def write_project(out_dir: Path, gpkg_paths: list[Path], build_date: str) -> Pat
         for kind in ("point", "line", "zone"):
             layer = f"{theme}_{kind}"
             if layer in qml:
-                entries.append({"file": path.name, "layer": layer, "theme": theme, "kind": kind,
-                                "geometry_type": _WKB_NAMES[types[layer].upper()],
-                                "qml": qml[layer]})
+                entries.append(
+                    {
+                        "file": path.name,
+                        "layer": layer,
+                        "theme": theme,
+                        "kind": kind,
+                        "geometry_type": _WKB_NAMES[types[layer].upper()],
+                        "qml": qml[layer],
+                    }
+                )
     title = styles.load_metadata()["title"]
     xml = styles.build_project_xml(entries, title, CRS(STORAGE_CRS).to_wkt())
     buf = io.BytesIO()

@@ -243,7 +243,7 @@ def _markdown_blocks(source: SourceText) -> list[Block]:
     cursor = 0
     for start, end, kind, payload in marks + [(len(text), len(text), "end", "")]:
         if start > cursor and text[cursor:start].strip():
-            blocks.append(Block(doc.doc_id, part, subsection, item, lead, cursor, start))
+            blocks.append(Block(doc.doc_id, part, subsection, "", "/".join(x for x in (item, lead) if x), cursor, start))
         if kind == "part":
             part, subsection, item, lead = payload, "", "", ""
         elif kind == "subsection":

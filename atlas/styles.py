@@ -84,9 +84,14 @@ def dataset_metadata_xml(meta: dict, build_date: str) -> str:
     """
     dc = "http://purl.org/dc/elements/1.1/"
     root = ET.Element("metadata", {"xmlns:dc": dc})
-    for tag, value in (("title", meta["title"]), ("description", meta["description"]),
-                       *(("source", src) for src in meta["sources"]), ("rights", meta["licence"]),
-                       ("date", build_date), ("identifier", f"ne-atlas {meta['version']}")):
+    for tag, value in (
+        ("title", meta["title"]),
+        ("description", meta["description"]),
+        *(("source", src) for src in meta["sources"]),
+        ("rights", meta["licence"]),
+        ("date", build_date),
+        ("identifier", f"ne-atlas {meta['version']}"),
+    ):
         ET.SubElement(root, f"dc:{tag}").text = value
     ET.indent(root, space=" ")
     return ET.tostring(root, encoding="unicode")
@@ -122,9 +127,9 @@ def shade(hex_colour: str, amount: float) -> str:
     if amount == 0:
         return hex_colour.lower()
     r, g, b = (c / 255 for c in _rgb(hex_colour))
-    h, l, s = colorsys.rgb_to_hls(r, g, b)
-    l = l + (1 - l) * amount if amount > 0 else l * (1 + amount)
-    return _hex(tuple(round(c * 255) for c in colorsys.hls_to_rgb(h, l, s)))
+    hue, light, sat = colorsys.rgb_to_hls(r, g, b)
+    light = light + (1 - light) * amount if amount > 0 else light * (1 + amount)
+    return _hex(tuple(round(c * 255) for c in colorsys.hls_to_rgb(hue, light, sat)))
 
 
 def subtype_colours(theme: str, subtypes: list[str]) -> dict[str, str]:
@@ -207,9 +212,13 @@ def _symbol_layer_props(kind: str, colour: str, coarse: bool, index: int, width:
     }
 
 
-def _qml_symbol(parent: ET.Element, name: str, kind: str, colour: str, coarse: bool, index: int, width: float) -> None:
+def _qml_symbol(
+    parent: ET.Element, name: str, kind: str, colour: str, coarse: bool, index: int, width: float
+) -> None:
     sym_type = {"point": "marker", "line": "line", "zone": "fill"}[kind]
-    sym = ET.SubElement(parent, "symbol", type=sym_type, name=name, alpha="1", clip_to_extent="1", force_rhr="0")
+    sym = ET.SubElement(
+        parent, "symbol", type=sym_type, name=name, alpha="1", clip_to_extent="1", force_rhr="0"
+    )
     _empty_dd(sym)
     cls, props = _symbol_layer_props(kind, colour, coarse, index, width)
     layer = ET.SubElement(sym, "layer", attrib={"class": cls, "enabled": "1", "pass": "0", "locked": "0"})
@@ -230,17 +239,27 @@ def style_rules(theme: str, kind: str, subtypes: list[str]) -> list[dict]:
         for coarse in (False, True):
             label = subtype or "(no subtype)"
             label += f" (位置粗略 approximate, precision ≥ {COARSE_PRECISION})" if coarse else ""
-            rules.append({
-                "subtype": subtype,
-                "coarse": coarse,
-                "colour": colours[subtype],
-                "index": index,
-                "width": line_width_mm(subtype),
-                "label": label,
-            })
+            rules.append(
+                {
+                    "subtype": subtype,
+                    "coarse": coarse,
+                    "colour": colours[subtype],
+                    "index": index,
+                    "width": line_width_mm(subtype),
+                    "label": label,
+                }
+            )
     base = THEMES[theme][3]
-    rules.append({"subtype": None, "coarse": False, "colour": base, "index": 0,
-                  "width": DEFAULT_LINE_WIDTH_MM, "label": "其他 other"})
+    rules.append(
+        {
+            "subtype": None,
+            "coarse": False,
+            "colour": base,
+            "index": 0,
+            "width": DEFAULT_LINE_WIDTH_MM,
+            "label": "其他 other",
+        }
+    )
     return rules
 
 
@@ -267,32 +286,90 @@ def _value_maps(theme: str, subtypes: list[str]) -> dict[str, list[tuple[str, st
 
 def build_qml(theme: str, kind: str, subtypes: list[str], font: str = "Noto Sans CJK SC") -> str:
     """The QML document of a layer's default style."""
-    root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="AllStyleCategories",
-                      labelsEnabled="1", hasScaleBasedVisibilityFlag="0", minScale="100000000", maxScale="0")
-    renderer = ET.SubElement(root, "renderer-v2", type="RuleRenderer", symbollevels="0",
-                             enableorderby="0", forceraster="0", referencescale="-1")
+    root = ET.Element(
+        "qgis",
+        version=QGIS_VERSION,
+        styleCategories="AllStyleCategories",
+        labelsEnabled="1",
+        hasScaleBasedVisibilityFlag="0",
+        minScale="100000000",
+        maxScale="0",
+    )
+    renderer = ET.SubElement(
+        root,
+        "renderer-v2",
+        type="RuleRenderer",
+        symbollevels="0",
+        enableorderby="0",
+        forceraster="0",
+        referencescale="-1",
+    )
     rules_el = ET.SubElement(renderer, "rules", key=f"{{{theme}-{kind}-root}}")
     symbols_el = ET.SubElement(renderer, "symbols")
     for i, rule in enumerate(style_rules(theme, kind, subtypes)):
-        ET.SubElement(rules_el, "rule", key=f"{{{theme}-{kind}-{i}}}", filter=_rule_filter(rule),
-                      symbol=str(i), label=rule["label"])
+        ET.SubElement(
+            rules_el,
+            "rule",
+            key=f"{{{theme}-{kind}-{i}}}",
+            filter=_rule_filter(rule),
+            symbol=str(i),
+            label=rule["label"],
+        )
         _qml_symbol(symbols_el, str(i), kind, rule["colour"], rule["coarse"], rule["index"], rule["width"])
 
     labeling = ET.SubElement(root, "labeling", type="simple")
     settings = ET.SubElement(labeling, "settings", calloutType="simple")
-    text_style = ET.SubElement(settings, "text-style", fieldName="name_zh", isExpression="0",
-                               fontFamily=font, fontSize="8", fontSizeUnit="Point", fontWeight="50",
-                               textColor=_qrgba(shade(THEMES[theme][3], -0.5)), textOpacity="1",
-                               namedStyle="Regular", allowHtml="0", multilineHeight="1")
+    text_style = ET.SubElement(
+        settings,
+        "text-style",
+        fieldName="name_zh",
+        isExpression="0",
+        fontFamily=font,
+        fontSize="8",
+        fontSizeUnit="Point",
+        fontWeight="50",
+        textColor=_qrgba(shade(THEMES[theme][3], -0.5)),
+        textOpacity="1",
+        namedStyle="Regular",
+        allowHtml="0",
+        multilineHeight="1",
+    )
     ET.SubElement(text_style, "families")
-    ET.SubElement(text_style, "text-buffer", bufferDraw="1", bufferSize="0.8", bufferSizeUnits="MM",
-                  bufferColor="255,255,255,255", bufferOpacity="0.85", bufferNoFill="1", bufferJoinStyle="128")
+    ET.SubElement(
+        text_style,
+        "text-buffer",
+        bufferDraw="1",
+        bufferSize="0.8",
+        bufferSizeUnits="MM",
+        bufferColor="255,255,255,255",
+        bufferOpacity="0.85",
+        bufferNoFill="1",
+        bufferJoinStyle="128",
+    )
     ET.SubElement(settings, "text-format", wrapChar="", autoWrapLength="12", multilineAlign="3")
     placement = {"point": "6", "line": "3", "zone": "4"}[kind]  # around point / curved / horizontal
-    ET.SubElement(settings, "placement", placement=placement, dist="1", distUnits="MM",
-                  placementFlags="10", priority="5", repeatDistance="0", centroidInside="1")
-    ET.SubElement(settings, "rendering", obstacle="1", displayAll="0", mergeLines="1",
-                  labelPerPart="0", scaleVisibility="0", drawLabels="1", limitNumLabels="0")
+    ET.SubElement(
+        settings,
+        "placement",
+        placement=placement,
+        dist="1",
+        distUnits="MM",
+        placementFlags="10",
+        priority="5",
+        repeatDistance="0",
+        centroidInside="1",
+    )
+    ET.SubElement(
+        settings,
+        "rendering",
+        obstacle="1",
+        displayAll="0",
+        mergeLines="1",
+        labelPerPart="0",
+        scaleVisibility="0",
+        drawLabels="1",
+        limitNumLabels="0",
+    )
     _empty_dd(settings, "dd_properties")
 
     ET.SubElement(root, "blendMode").text = "0"
@@ -325,7 +402,9 @@ def build_qml(theme: str, kind: str, subtypes: list[str], font: str = "Noto Sans
     )
     ET.SubElement(root, "layerGeometryType").text = _GEOM_TYPE_CODE[kind]
     ET.indent(root, space=" ")
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
+        root, encoding="unicode"
+    )
 
 
 # --------------------------------------------------------------------------- SLD
@@ -396,11 +475,19 @@ def _sld_symbolizer(rule_el: ET.Element, kind: str, rule: dict) -> None:
         _sld_stroke(sym, dark, 0.5, coarse)
 
 
-def build_sld(theme: str, layer_name: str, kind: str, subtypes: list[str], font: str = "Noto Sans CJK SC") -> str:
+def build_sld(
+    theme: str, layer_name: str, kind: str, subtypes: list[str], font: str = "Noto Sans CJK SC"
+) -> str:
     """The SLD 1.1 document of a layer's default style (same rules as the QML)."""
-    root = ET.Element(_q("", "StyledLayerDescriptor"), version="1.1.0", attrib={
-        _q("xsi", "schemaLocation"):
-            "http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd"})
+    root = ET.Element(
+        _q("", "StyledLayerDescriptor"),
+        version="1.1.0",
+        attrib={
+            _q(
+                "xsi", "schemaLocation"
+            ): "http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd"
+        },
+    )
     named = ET.SubElement(root, _q("", "NamedLayer"))
     ET.SubElement(named, _q("se", "Name")).text = layer_name
     user = ET.SubElement(named, _q("", "UserStyle"))
@@ -503,56 +590,77 @@ def enrich_geopackage(path: Path, theme: str, layers: dict, build_date: str) -> 
                     "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,"
                     " f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description,"
                     " owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
-                    (layer_name, geom_cols[layer_name], STYLE_NAME,
-                     build_qml(theme, kind, subtypes, font),
-                     build_sld(theme, layer_name, kind, subtypes, font),
-                     f"Default style of {layer_name}: {THEMES[theme][2]} by subtype; dashed/hatched "
-                     f"where geom_precision >= {COARSE_PRECISION}", stamp),
+                    (
+                        layer_name,
+                        geom_cols[layer_name],
+                        STYLE_NAME,
+                        build_qml(theme, kind, subtypes, font),
+                        build_sld(theme, layer_name, kind, subtypes, font),
+                        f"Default style of {layer_name}: {THEMES[theme][2]} by subtype; dashed/hatched "
+                        f"where geom_precision >= {COARSE_PRECISION}",
+                        stamp,
+                    ),
                 )
             con.execute(
                 "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description,"
                 " last_change) VALUES ('layer_styles', 'attributes', 'layer_styles',"
-                " 'QGIS layer styles (QML and SLD)', ?)", (stamp,))
+                " 'QGIS layer styles (QML and SLD)', ?)",
+                (stamp,),
+            )
             has_ogr_contents = con.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'").fetchone()
+                "SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'"
+            ).fetchone()
             if has_ogr_contents:
-                con.execute("INSERT OR REPLACE INTO gpkg_ogr_contents (table_name, feature_count)"
-                            " VALUES ('layer_styles', (SELECT count(*) FROM layer_styles))")
+                con.execute(
+                    "INSERT OR REPLACE INTO gpkg_ogr_contents (table_name, feature_count)"
+                    " VALUES ('layer_styles', (SELECT count(*) FROM layer_styles))"
+                )
 
             con.execute(_DATA_COLUMNS_DDL)
             con.execute(_CONSTRAINTS_DDL)
             con.execute(_EXTENSIONS_DDL)
             for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
                 # (NULLs never collide in a UNIQUE constraint, so check before inserting.)
-                con.execute("INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', ?, 'read-write'"
-                            " WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ?"
-                            " AND extension_name = 'gpkg_schema')", (table, _SCHEMA_EXT, table))
+                con.execute(
+                    "INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', ?, 'read-write'"
+                    " WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ?"
+                    " AND extension_name = 'gpkg_schema')",
+                    (table, _SCHEMA_EXT, table),
+                )
             for domain, values in domains(theme, subtypes_all).items():
                 con.executemany(
                     "INSERT OR IGNORE INTO gpkg_data_column_constraints (constraint_name, constraint_type,"
                     " value, description) VALUES (?, 'enum', ?, ?)",
-                    [(domain, code, desc) for code, desc in values])
+                    [(domain, code, desc) for code, desc in values],
+                )
             present = {name for name, values in domains(theme, subtypes_all).items() if values}
             field_domains = {f: d for f, d in _domain_of_field(theme).items() if d in present}
             for layer_name in layers:
                 con.executemany(
                     "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title,"
                     " description, constraint_name) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(layer_name, name, en, zh, f"{zh} / {en}", field_domains.get(name))
-                     for name, _, en, zh in FIELDS])
+                    [
+                        (layer_name, name, en, zh, f"{zh} / {en}", field_domains.get(name))
+                        for name, _, en, zh in FIELDS
+                    ],
+                )
             con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
             # GDAL created gpkg_metadata(_reference) for the layer metadata written with the layers.
-            has_dc = con.execute("SELECT 1 FROM gpkg_metadata WHERE md_standard_uri = ?",
-                                 (DUBLIN_CORE_URI,)).fetchone()
+            has_dc = con.execute(
+                "SELECT 1 FROM gpkg_metadata WHERE md_standard_uri = ?", (DUBLIN_CORE_URI,)
+            ).fetchone()
             if not has_dc:
                 cur = con.execute(
                     "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata)"
                     " VALUES ('dataset', ?, 'text/xml', ?)",
-                    (DUBLIN_CORE_URI, dataset_metadata_xml(meta, build_date)))
+                    (DUBLIN_CORE_URI, dataset_metadata_xml(meta, build_date)),
+                )
                 con.execute(
                     "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name,"
                     " row_id_value, timestamp, md_file_id, md_parent_id)"
-                    " VALUES ('geopackage', NULL, NULL, NULL, ?, ?, NULL)", (stamp, cur.lastrowid))
+                    " VALUES ('geopackage', NULL, NULL, NULL, ?, ?, NULL)",
+                    (stamp, cur.lastrowid),
+                )
             con.execute("UPDATE gpkg_metadata_reference SET timestamp = ?", (stamp,))
     finally:
         con.close()
@@ -560,7 +668,11 @@ def enrich_geopackage(path: Path, theme: str, layers: dict, build_date: str) -> 
 
 # --------------------------------------------------------------------------- QGIS project
 
-_QGIS_GEOM = {"point": ("Point", "MultiPoint"), "line": ("Line", "MultiLineString"), "zone": ("Polygon", "MultiPolygon")}
+_QGIS_GEOM = {
+    "point": ("Point", "MultiPoint"),
+    "line": ("Line", "MultiLineString"),
+    "zone": ("Polygon", "MultiPolygon"),
+}
 
 
 def _crs_element(parent: ET.Element, tag: str, authid: str, wkt: str) -> None:
@@ -591,20 +703,36 @@ def build_project_xml(layer_entries: list[dict], title: str, wkt_4326: str) -> s
         theme, kind, layer = entry["theme"], entry["kind"], entry["layer"]
         _, en, zh, _ = THEMES[theme]
         if theme not in groups:
-            groups[theme] = ET.SubElement(tree, "layer-tree-group", name=f"{zh} {en}",
-                                          checked="Qt::Checked", expanded="1")
+            groups[theme] = ET.SubElement(
+                tree, "layer-tree-group", name=f"{zh} {en}", checked="Qt::Checked", expanded="1"
+            )
             ET.SubElement(groups[theme], "customproperties")
         source = f"./{entry['file']}|layername={layer}"
         layer_id = f"{layer}_atlas"
-        node = ET.SubElement(groups[theme], "layer-tree-layer", id=layer_id, name=f"{zh} {layer}",
-                             source=source, providerKey="ogr", checked="Qt::Checked", expanded="0")
+        node = ET.SubElement(
+            groups[theme],
+            "layer-tree-layer",
+            id=layer_id,
+            name=f"{zh} {layer}",
+            source=source,
+            providerKey="ogr",
+            checked="Qt::Checked",
+            expanded="0",
+        )
         ET.SubElement(node, "customproperties")
         ET.SubElement(order, "layer", id=layer_id)
         geometry, _ = _QGIS_GEOM[kind]
-        maplayer = ET.SubElement(project_layers, "maplayer", type="vector", geometry=geometry,
-                                 wkbType=entry["geometry_type"], autoRefreshEnabled="0",
-                                 refreshOnNotifyEnabled="0", styleCategories="AllStyleCategories",
-                                 labelsEnabled="1")
+        maplayer = ET.SubElement(
+            project_layers,
+            "maplayer",
+            type="vector",
+            geometry=geometry,
+            wkbType=entry["geometry_type"],
+            autoRefreshEnabled="0",
+            refreshOnNotifyEnabled="0",
+            styleCategories="AllStyleCategories",
+            labelsEnabled="1",
+        )
         ET.SubElement(maplayer, "id").text = layer_id
         ET.SubElement(maplayer, "datasource").text = source
         ET.SubElement(maplayer, "layername").text = f"{zh} {layer}"
@@ -623,4 +751,6 @@ def build_project_xml(layer_entries: list[dict], title: str, wkt_4326: str) -> s
     paths = ET.SubElement(props, "Paths")
     ET.SubElement(paths, "Absolute", type="bool").text = "false"
     ET.indent(root, space=" ")
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
+        root, encoding="unicode"
+    )

@@ -43,8 +43,12 @@ def check_layers(layers_dir: Path) -> list[str]:
     for path in sorted(layers_dir.glob("*.gpkg")):
         styles = stored_styles(path)
         con = sqlite3.connect(path)
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name")]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name"
+            )
+        ]
         con.close()
         for table in tables:
             checked += 1
@@ -89,7 +93,9 @@ def check_project(layers_dir: Path) -> list[str]:
     expected = 0
     for path in layers_dir.glob("*.gpkg"):
         con = sqlite3.connect(path)
-        expected += con.execute("SELECT count(*) FROM gpkg_contents WHERE data_type = 'features'").fetchone()[0]
+        expected += con.execute("SELECT count(*) FROM gpkg_contents WHERE data_type = 'features'").fetchone()[
+            0
+        ]
         con.close()
     if len(layers) != expected:
         failures.append(f"{project_path}: {len(layers)} layers, GeoPackages hold {expected}")

@@ -8,8 +8,8 @@ import zipfile
 
 import pyogrio
 import pytest
-
 from _fixtures_delivery import make_gdf
+
 from atlas import export
 from atlas.export import SHAPEFILE_FIELDS, ExportError, export_features
 from atlas.filters import filter_features
@@ -38,7 +38,7 @@ def _assert_same_features(got, want, fields=FIELD_NAMES, key="id"):
             continue
         assert [_text(v) for v in got[field]] == [_text(v) for v in want[field]], field
     assert got.geometry.is_valid.all()
-    for a, b in zip(got.geometry, want.geometry):
+    for a, b in zip(got.geometry, want.geometry, strict=True):
         assert a.equals_exact(b, 1e-6) or a.equals(b)
 
 
@@ -50,9 +50,12 @@ def test_gpkg(features, tmp_path, crs):
     parts = [pyogrio.read_dataframe(path, layer=n) for n in names]
     assert all(p.crs.to_string() == crs for p in parts)
     import pandas as pd
+
     _assert_same_features(pd.concat(parts), features.drop(columns="layer"))
     con = sqlite3.connect(path)
-    defaults = con.execute("SELECT count(*), count(DISTINCT f_table_name) FROM layer_styles WHERE useAsDefault").fetchone()
+    defaults = con.execute(
+        "SELECT count(*), count(DISTINCT f_table_name) FROM layer_styles WHERE useAsDefault"
+    ).fetchone()
     con.close()
     assert defaults == (4, 4)
 
@@ -75,10 +78,15 @@ def test_kml_names_and_escaped_descriptions(features, tmp_path):
     assert '<SimpleData name="source_span">100-110</SimpleData>' in path.read_text(encoding="utf-8")
     root = ET.parse(path).getroot()
     ns = {"k": "http://www.opengis.net/kml/2.2"}
-    names = [p.findtext("k:name", namespaces=ns) for p in root.iter("{http://www.opengis.net/kml/2.2}Placemark")]
+    names = [
+        p.findtext("k:name", namespaces=ns) for p in root.iter("{http://www.opengis.net/kml/2.2}Placemark")
+    ]
     assert "呼伦贝尔草原<script>alert(1)</script>" in names
-    desc = next(p.findtext("k:description", namespaces=ns) for p in root.iter("{http://www.opengis.net/kml/2.2}Placemark")
-                if "呼伦贝尔" in p.findtext("k:name", namespaces=ns))
+    desc = next(
+        p.findtext("k:description", namespaces=ns)
+        for p in root.iter("{http://www.opengis.net/kml/2.2}Placemark")
+        if "呼伦贝尔" in p.findtext("k:name", namespaces=ns)
+    )
     # The balloon is HTML: our markup stays, the feature's own text is escaped.
     assert "<b>省区 Provinces</b>: 内蒙古" in desc
     assert "&lt;script&gt;" in desc and "<script>" not in desc
@@ -93,12 +101,19 @@ def test_zipped_shapefile(features, tmp_path):
     path = export_features(features, tmp_path / "sel.zip", "shp", "EPSG:4490")
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
-        assert {"atlas_point.shp", "atlas_point.cpg", "atlas_line.dbf", "atlas_zone.prj", "fields.csv"} <= names
+        assert {
+            "atlas_point.shp",
+            "atlas_point.cpg",
+            "atlas_line.dbf",
+            "atlas_zone.prj",
+            "fields.csv",
+        } <= names
         assert zf.read("atlas_line.cpg").decode().strip().upper() in {"UTF-8", "UTF8"}
         mapping = list(csv.DictReader(io.StringIO(zf.read("fields.csv").decode("utf-8"))))
     assert {r["field"]: r["short_name"] for r in mapping} == SHAPEFILE_FIELDS
     assert all(len(short) <= 10 for short in SHAPEFILE_FIELDS.values())
     import pandas as pd
+
     parts = [pyogrio.read_dataframe(f"/vsizip/{path}/atlas_{k}.shp") for k in ("point", "line", "zone")]
     assert all(p.crs.to_epsg() == 4490 for p in parts)
     back = pd.concat(parts).rename(columns={v: k for k, v in SHAPEFILE_FIELDS.items()})
@@ -120,7 +135,13 @@ def test_filtered_selection_and_empty_results(features, tmp_path):
     with pytest.raises(ExportError, match="selection is empty"):
         export_features(none, tmp_path / "none.gpkg", "gpkg")
     assert not (tmp_path / "none.gpkg").exists()
-    for fmt, name in [("gpkg", "e.gpkg"), ("geojson", "e.geojson"), ("kml", "e.kml"), ("shp", "e.zip"), ("csv", "e.csv")]:
+    for fmt, name in [
+        ("gpkg", "e.gpkg"),
+        ("geojson", "e.geojson"),
+        ("kml", "e.kml"),
+        ("shp", "e.zip"),
+        ("csv", "e.csv"),
+    ]:
         path = export_features(none, tmp_path / name, fmt, allow_empty=True)
         target = f"/vsizip/{path}/atlas_point.shp" if fmt == "shp" else path
         info = pyogrio.read_info(target)

@@ -1,8 +1,8 @@
 """atlas.filters: province spellings, unknown values, text search, combinations."""
 
 import pytest
-
 from _fixtures_delivery import make_gdf
+
 from atlas.filters import FilterError, filter_features, normalize_province
 
 
@@ -13,9 +13,20 @@ def gdf():
 
 @pytest.mark.parametrize(
     ("value", "short"),
-    [("吉林", "吉林"), ("吉林省", "吉林"), ("Jilin", "吉林"), ("JILIN", "吉林"), (" jilin ", "吉林"),
-     ("黑龙江省", "黑龙江"), ("Heilongjiang", "黑龙江"), ("辽宁", "辽宁"), ("Liaoning Province", "辽宁"),
-     ("内蒙古自治区", "内蒙古"), ("Inner Mongolia", "内蒙古"), ("蒙东", "内蒙古")],
+    [
+        ("吉林", "吉林"),
+        ("吉林省", "吉林"),
+        ("Jilin", "吉林"),
+        ("JILIN", "吉林"),
+        (" jilin ", "吉林"),
+        ("黑龙江省", "黑龙江"),
+        ("Heilongjiang", "黑龙江"),
+        ("辽宁", "辽宁"),
+        ("Liaoning Province", "辽宁"),
+        ("内蒙古自治区", "内蒙古"),
+        ("Inner Mongolia", "内蒙古"),
+        ("蒙东", "内蒙古"),
+    ],
 )
 def test_normalize_province(value, short):
     assert normalize_province(value) == short
@@ -52,9 +63,17 @@ def test_theme_subtype_status_precision(gdf):
 
 @pytest.mark.parametrize(
     ("text", "ids"),
-    [("哈尔滨", ["RW-001"]), ("harbin", ["RW-001"]), ("ha er bin", ["RW-001"]), ("HAERBIN", ["RW-001"]),
-     ("生态功能区", ["EC-001", "EC-002"]), ("建设吉林", ["RW-002"]),  # source_text
-     ("<script>", ["EC-003"]), ("' OR 1=1 --", []), ("x" * 5000, [])],
+    [
+        ("哈尔滨", ["RW-001"]),
+        ("harbin", ["RW-001"]),
+        ("ha er bin", ["RW-001"]),
+        ("HAERBIN", ["RW-001"]),
+        ("生态功能区", ["EC-001", "EC-002"]),
+        ("建设吉林", ["RW-002"]),  # source_text
+        ("<script>", ["EC-003"]),
+        ("' OR 1=1 --", []),
+        ("x" * 5000, []),
+    ],
 )
 def test_text_search(gdf, text, ids):
     assert filter_features(gdf, text=text)["id"].tolist() == ids
@@ -75,5 +94,8 @@ def test_precomputed_search_keys_give_the_same_result(gdf):
     keyed = with_search_keys(gdf)
     assert keyed.loc[0, PINYIN_COLUMN] == "haerbin-daliankeyunzhuanxian"
     for query in ("haerbin", "jilin", "呼伦贝尔", "Hulunbuir"):
-        assert filter_features(keyed, text=query)["id"].tolist() == filter_features(gdf, text=query)["id"].tolist()
+        assert (
+            filter_features(keyed, text=query)["id"].tolist()
+            == filter_features(gdf, text=query)["id"].tolist()
+        )
     assert PINYIN_COLUMN not in gdf.columns

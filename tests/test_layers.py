@@ -9,10 +9,10 @@ import zipfile
 
 import pyogrio
 import pytest
+from _fixtures_delivery import PROGRESS, make_gdf, make_located
 from shapely.geometry import LineString, Point, Polygon
 
-from _fixtures_delivery import PROGRESS, make_gdf, make_located
-from atlas import layers, styles
+from atlas import styles
 from atlas._errors import LayerError
 from atlas.layers import (
     GPKG_VERSION,
@@ -76,9 +76,14 @@ def test_round_trip_through_pyogrio(written):
     gdf, out_dir, paths = written
     assert [p.name for p in paths] == ["eco_zone.gpkg", "railway.gpkg"]
     assert [tuple(x) for x in pyogrio.list_layers(out_dir / "railway.gpkg")] == [
-        ("railway_point", "Point"), ("railway_line", "LineString"), ("layer_styles", None)]
+        ("railway_point", "Point"),
+        ("railway_line", "LineString"),
+        ("layer_styles", None),
+    ]
     # A zone layer mixing Polygon and MultiPolygon is promoted to one type.
-    assert ("eco_zone_zone", "MultiPolygon") in [tuple(x) for x in pyogrio.list_layers(out_dir / "eco_zone.gpkg")]
+    assert ("eco_zone_zone", "MultiPolygon") in [
+        tuple(x) for x in pyogrio.list_layers(out_dir / "eco_zone.gpkg")
+    ]
     for path in paths:
         for name, geom_type in pyogrio.list_layers(path):
             if geom_type is None:
@@ -96,8 +101,11 @@ def test_round_trip_through_pyogrio(written):
         assert got["source_text"] == row["source_text"]
         assert got.geometry.is_valid
         assert got.geometry.normalize().equals_exact(
-            row.geometry if row.geometry.geom_type == got.geometry.geom_type
-            else type(got.geometry)([row.geometry]), 1e-9) or got.geometry.equals(row.geometry)
+            row.geometry
+            if row.geometry.geom_type == got.geometry.geom_type
+            else type(got.geometry)([row.geometry]),
+            1e-9,
+        ) or got.geometry.equals(row.geometry)
     assert not list(out_dir.glob("*.aux.xml"))  # reading leaves no sidecar files behind
 
 
@@ -112,8 +120,13 @@ def test_geopackage_version_read_cleanly_by_gdal_36(written):
 def test_one_default_style_per_layer_with_well_formed_xml(written):
     _, _, paths = written
     for path in paths:
-        feature_tables = {r[0] for r in _sql(path, "SELECT table_name FROM gpkg_contents WHERE data_type='features'")}
-        rows = _sql(path, "SELECT f_table_name, f_geometry_column, styleQML, styleSLD FROM layer_styles WHERE useAsDefault")
+        feature_tables = {
+            r[0] for r in _sql(path, "SELECT table_name FROM gpkg_contents WHERE data_type='features'")
+        }
+        rows = _sql(
+            path,
+            "SELECT f_table_name, f_geometry_column, styleQML, styleSLD FROM layer_styles WHERE useAsDefault",
+        )
         assert sorted(r[0] for r in rows) == sorted(feature_tables)  # exactly one default each
         theme = path.stem
         for table, geom_col, qml, sld in rows:
@@ -133,7 +146,7 @@ def test_coarse_zone_is_hatched_and_dashed():
     qml = styles.build_qml("eco_zone", "zone", ["重点生态功能区"])
     root = ET.fromstring(qml.split("\n", 1)[1])
     symbols = {s.get("name"): s for s in root.iter("symbol")}
-    coarse_rule = next(r for r in root.iter("rule") if '>= 4' in r.get("filter", ""))
+    coarse_rule = next(r for r in root.iter("rule") if ">= 4" in r.get("filter", ""))
     props = {o.get("name"): o.get("value") for o in symbols[coarse_rule.get("symbol")].iter("Option")}
     assert props["style"] == "b_diagonal" and props["outline_style"] == "dash"
 
@@ -141,15 +154,23 @@ def test_coarse_zone_is_hatched_and_dashed():
 def test_domains_aliases_and_metadata(written):
     _, _, paths = written
     path = paths[1]  # railway.gpkg
-    constraints = _sql(path, "SELECT constraint_name, value FROM gpkg_data_column_constraints WHERE constraint_type='enum'")
+    constraints = _sql(
+        path, "SELECT constraint_name, value FROM gpkg_data_column_constraints WHERE constraint_type='enum'"
+    )
     names = {c for c, _ in constraints}
     assert {"theme_codes", "railway_subtype_codes", "status_2010_codes", "geom_precision_codes"} <= names
     assert ("geom_precision_codes", "5") in constraints and ("theme_codes", "railway") in constraints
-    columns = dict(((t, c), (title, cons)) for t, c, title, cons in
-                   _sql(path, "SELECT table_name, column_name, title, constraint_name FROM gpkg_data_columns"))
+    columns = dict(
+        ((t, c), (title, cons))
+        for t, c, title, cons in _sql(
+            path, "SELECT table_name, column_name, title, constraint_name FROM gpkg_data_columns"
+        )
+    )
     assert columns[("railway_line", "name_zh")] == ("名称", None)
     assert columns[("railway_line", "theme")][1] == "theme_codes"
-    contents = _sql(path, "SELECT table_name, description, last_change FROM gpkg_contents WHERE data_type='features'")
+    contents = _sql(
+        path, "SELECT table_name, description, last_change FROM gpkg_contents WHERE data_type='features'"
+    )
     assert all(desc and last.startswith(BUILD_DATE) for _, desc, last in contents)
     info = pyogrio.read_info(path, layer="railway_line")
     assert info["layer_metadata"]["BUILD_DATE"] == BUILD_DATE
@@ -184,6 +205,7 @@ def test_failed_write_leaves_earlier_files_intact(tmp_path, monkeypatch):
     extra[["id", "theme", "subtype", "name_zh"]] = ["AP-001", "airport", "新建", "长春机场"]
     extra["geometry"] = [Point(125.7, 43.99)]
     import pandas as pd
+
     old = type(old)(pd.concat([old, extra], ignore_index=True), crs=old.crs)
     write_layers(old, tmp_path, build_date=BUILD_DATE)
     before = {p.name: p.read_bytes() for p in tmp_path.glob("*.gpkg")}
@@ -226,11 +248,16 @@ def test_read_layers_locked_by_another_process(tmp_path):
     """Another process holds an exclusive lock: a LayerError naming the file (after SQLite's ~10 s wait)."""
     write_layers(make_gdf(), tmp_path, build_date=BUILD_DATE)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
-         " c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(60)",
-         str(tmp_path / "railway.gpkg")],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+            " c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(60)",
+            str(tmp_path / "railway.gpkg"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(LayerError, match="railway.gpkg"):
@@ -245,7 +272,7 @@ def test_same_input_same_bytes(tmp_path):
     gdf = make_gdf()
     a = write_layers(gdf, tmp_path / "a", build_date=BUILD_DATE)
     b = write_layers(gdf, tmp_path / "b", build_date=BUILD_DATE)
-    for pa, pb in zip(a, b):
+    for pa, pb in zip(a, b, strict=True):
         assert pa.read_bytes() == pb.read_bytes()
     assert (tmp_path / "a/atlas.qgz").read_bytes() == (tmp_path / "b/atlas.qgz").read_bytes()
 
@@ -258,8 +285,12 @@ def test_qgis_project_groups_layers_by_theme_with_relative_paths(written):
     groups = root.findall("layer-tree-group/layer-tree-group")
     assert [g.get("name") for g in groups] == ["生态功能区 Ecological function zones", "铁路 Railways"]
     sources = [n.get("source") for n in root.iter("layer-tree-layer")]
-    assert sources == ["./eco_zone.gpkg|layername=eco_zone_point", "./eco_zone.gpkg|layername=eco_zone_zone",
-                       "./railway.gpkg|layername=railway_point", "./railway.gpkg|layername=railway_line"]
+    assert sources == [
+        "./eco_zone.gpkg|layername=eco_zone_point",
+        "./eco_zone.gpkg|layername=eco_zone_zone",
+        "./railway.gpkg|layername=railway_point",
+        "./railway.gpkg|layername=railway_line",
+    ]
     assert root.find("properties/Paths/Absolute").text == "false"
     assert all(m.find("renderer-v2") is not None for m in root.iter("maplayer"))
 

@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from _fixtures_delivery import make_gdf
+
 from atlas.export import export_features
 from atlas.layers import read_layers, write_layers
 
@@ -22,9 +22,18 @@ CHECK = Path(__file__).with_name("qgis_check.py")
 def _qgis_missing() -> str:
     if not os.path.exists(SYSTEM_PYTHON):
         return f"{SYSTEM_PYTHON} not found"
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True,
-                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
-    return "" if probe.returncode == 0 else f"{SYSTEM_PYTHON} cannot import qgis (apt-get install python3-qgis qgis-providers)"
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import qgis.core"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=120,
+    )
+    return (
+        ""
+        if probe.returncode == 0
+        else f"{SYSTEM_PYTHON} cannot import qgis (apt-get install python3-qgis qgis-providers)"
+    )
 
 
 _MISSING = _qgis_missing()
@@ -35,8 +44,13 @@ def _run_check(layers_dir: Path, *flags: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(layers_dir)}
     env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)
-    return subprocess.run([SYSTEM_PYTHON, str(CHECK), str(layers_dir), *flags], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [SYSTEM_PYTHON, str(CHECK), str(layers_dir), *flags],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_qgis_loads_every_layer_with_its_default_style(tmp_path):
@@ -71,17 +85,25 @@ def test_exported_geopackage_opens_styled(tmp_path):
     result = _run_check(export_dir, "--layers-only")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert sum(line.startswith("selection.gpkg:") and line.endswith(": ok") for line in lines) == 4, result.stdout
+    assert sum(line.startswith("selection.gpkg:") and line.endswith(": ok") for line in lines) == 4, (
+        result.stdout
+    )
 
 
 VALIDATOR = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"
 
 
-@pytest.mark.skipif(not os.path.exists(VALIDATOR), reason="GDAL's validate_gpkg.py (python3-gdal) not installed")
+@pytest.mark.skipif(
+    not os.path.exists(VALIDATOR), reason="GDAL's validate_gpkg.py (python3-gdal) not installed"
+)
 def test_gdal_36_validator_accepts_layers_and_exports(tmp_path):
     layers_dir = tmp_path / "layers"
     paths = write_layers(make_gdf(), layers_dir, build_date="2026-01-02")
     paths.append(export_features(read_layers(layers_dir), tmp_path / "cgcs2000.gpkg", "gpkg", "EPSG:4490"))
     for path in paths:
-        result = subprocess.run([SYSTEM_PYTHON, VALIDATOR, str(path)], capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0 and not result.stdout.strip(), f"{path.name}: {result.stdout}{result.stderr}"
+        result = subprocess.run(
+            [SYSTEM_PYTHON, VALIDATOR, str(path)], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0 and not result.stdout.strip(), (
+            f"{path.name}: {result.stdout}{result.stderr}"
+        )
