@@ -14,24 +14,23 @@ from functools import partial
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
-from atlas import mapview, snapshot
+from atlas import i18n, mapview, snapshot
 from atlas._errors import AtlasError
 from atlas.export import export_features
 from atlas.filters import filter_features
-from atlas.i18n import LANGS, precision_label, province_label, status_label, text, theme_label
+from atlas.i18n import LANGS, text
 from atlas.layers import layer_files, read_layers
 from atlas.models import PROVINCES
 from atlas.schema import PRECISION
 from atlas.settings import LAYERS_DIR
 
-LANG_NAMES = {"zh": "中文", "en": "English"}
 FILTERS = ("province", "theme", "subtype", "status", "precision")
 EXPORTS = {"geojson": "GeoJSON", "csv": "CSV", "gpkg": "GeoPackage", "kml": "KML", "shp": "Shapefile (zip)"}
-MIME = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3",
-        "kml": "application/vnd.google-earth.kml+xml", "shp": "application/zip", "html": "text/html",
-        "png": "image/png", "pdf": "application/pdf"}
+MIME = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3", "html": "text/html",
+        "kml": "application/vnd.google-earth.kml+xml", "shp": "application/zip", "png": "image/png", "pdf": "application/pdf"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -43,7 +42,7 @@ def load_layers(layers_dir: str, stamp: tuple) -> object:
 def tianditu_key() -> str:
     try:
         return os.environ.get("TIANDITU_KEY") or str(st.secrets.get("TIANDITU_KEY", ""))
-    except Exception:  # no secrets.toml: Streamlit raises its own error type
+    except (StreamlitSecretNotFoundError, OSError):  # no secrets.toml
         return ""
 
 
@@ -77,8 +76,7 @@ def filters_caption(labels: dict, lang: str) -> str:
 
 st.set_page_config(page_title="Northeast China Project Atlas", page_icon="🗺️", layout="wide")
 layers_dir = Path(os.environ.get("ATLAS_LAYERS_DIR", LAYERS_DIR))
-lang = st.session_state.get("lang", st.query_params.get("lang", "zh"))
-lang = lang if lang in LANGS else "zh"
+lang = st.session_state.get("lang") or (st.query_params.get("lang") if st.query_params.get("lang") in LANGS else "zh")
 try:
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in layer_files(layers_dir))
     gdf_all = load_layers(str(layers_dir), stamp)
@@ -96,10 +94,12 @@ options = {"province": list(PROVINCES), "theme": [t for t, _, _ in mapview.theme
 init_state(options)
 
 with st.sidebar:
-    lang = st.radio(text("language", lang), LANGS, format_func=LANG_NAMES.get, horizontal=True, key="lang")
+    lang = st.radio(text("language", lang), LANGS, format_func={"zh": "中文", "en": "English"}.get,
+                    horizontal=True, key="lang")
     st.header(text("filters", lang))
-    labels = {"province": lambda p: province_label(p, lang), "theme": lambda t: theme_label(t, lang),
-              "subtype": str, "status": lambda s: status_label(s, lang), "precision": lambda c: precision_label(c, lang)}
+    labels = {"province": partial(i18n.province_label, lang=lang), "theme": partial(i18n.theme_label, lang=lang),
+              "subtype": str, "status": partial(i18n.status_label, lang=lang),
+              "precision": partial(i18n.precision_label, lang=lang)}
     for name in FILTERS:
         st.multiselect(text(name, lang), options[name], format_func=labels[name], key=name,
                        placeholder=text("all", lang))
@@ -121,17 +121,15 @@ if state.basemap == "tianditu" and not tianditu_key():
     st.info(text("tianditu_no_key", lang))
 
 selected = (state.get("table") or {}).get("selection", {}).get("rows", [])
-center = zoom = None
-if selected and selected[0] < len(shown):
-    center, zoom = mapview.feature_view(shown.geometry.iloc[selected[0]])
+chosen = selected and selected[0] < len(shown)
+center, zoom = mapview.feature_view(shown.geometry.iloc[selected[0]]) if chosen else (None, None)
 
 fmap = mapview.make_map(shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())
-st_folium(fmap, key="map", height=620, use_container_width=True, returned_objects=[], center=center, zoom=zoom)
+st_folium(fmap, key="map", height=620, width=None, returned_objects=[], center=center, zoom=zoom)
 
 if shown.empty:
     st.warning(text("no_features", lang))
-st.subheader(text("table", lang))
-st.caption(text("zoom_hint", lang))
+st.subheader(text("table", lang), help=text("zoom_hint", lang))
 st.dataframe(mapview.table_frame(shown, lang), hide_index=True, width="stretch", on_select="rerun",
              selection_mode="single-row", key="table")
 

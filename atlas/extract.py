@@ -31,8 +31,10 @@ _LINE_TAIL = re.compile(
 )
 PROVINCE_PREFIXES = {
     "辽宁省": "辽宁", "辽宁": "辽宁", "吉林省": "吉林", "吉林": "吉林", "黑龙江省": "黑龙江",
-    "黑龙江": "黑龙江", "内蒙古自治区": "内蒙古", "内蒙古": "内蒙古", "蒙东地区": "内蒙古",
+    "黑龙江": "黑龙江", "内蒙古自治区": "内蒙古", "内蒙古": "内蒙古",
 }
+# Sub-headings that name a province or 蒙东 (a region of 内蒙古, a place in its own right in items).
+HEADING_PROVINCES = {**PROVINCE_PREFIXES, "蒙东地区": "内蒙古"}
 BORDER_HINTS = {"黑": "黑龙江", "吉": "吉林", "辽": "辽宁", "蒙": "内蒙古", "冀": "河北"}
 
 
@@ -234,7 +236,7 @@ def _subtype_of(subheading: str, rules: Rules, noun: str) -> str:
 
 
 def _province_of_heading(heading: str) -> tuple[str, ...]:
-    for prefix, short in PROVINCE_PREFIXES.items():
+    for prefix, short in HEADING_PROVINCES.items():
         if heading == prefix or heading.rstrip("：") == prefix:
             return (short,)
     return ()

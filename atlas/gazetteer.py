@@ -407,11 +407,13 @@ def load_gazetteer(geodata_dir: Path = GEODATA_DIR) -> Gazetteer:
 
     airports: list[Place] = []
     path = geodata_dir / "airports.csv"
-    for row in _read_csv(path, ("icao", "iata", "name", "city", "province", "county_adcode", "lon", "lat")):
+    for row in _read_csv(path, ("icao", "iata", "name", "city", "province", "county_adcode", "lon", "lat", "source")):
         code = f"{row['icao']}/{row['iata']}" if row["iata"] else row["icao"]
+        # the city is part of the name a reader and the pinyin match see: "Taoxian Airport (Shenyang)"
+        name = row["name"] if row["city"].lower() in row["name"].lower() else f"{row['name']} ({row['city']})"
         airports.append(Place(
-            name=row["name"], level="airport", key=row["icao"], province=row["province"],
-            lon=_float(row, "lon", path), lat=_float(row, "lat", path), source=f"airportsdata {code}",
+            name=name, level="airport", key=row["icao"], province=row["province"],
+            lon=_float(row, "lon", path), lat=_float(row, "lat", path), source=f"{row['source']} {code}",
             parent=row["county_adcode"], precision=1,
         ))
 

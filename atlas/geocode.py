@@ -200,13 +200,17 @@ def _locate_point(project: Project, gazetteer: Gazetteer, hint: tuple[str, ...])
         located = _locate_airport(project, gazetteer, hint)
         if located is not None:
             return located
-        airport_note = "no airport of this place in airportsdata; "
+        airport_note = "no opened airport of this place in airportsdata or OurAirports; the site is not known; "
     texts = project.places or ((project.site,) if project.site else ())
     reasons = []
     for text in texts:
         region = gazetteer.region(text)
         if region is not None:
             return _region_point(project, gazetteer, region, text)
+        marks = gazetteer.landmark_index.get(normalise(text), [])
+        if marks:  # a place string that is a landmark's exact name or alias (长兴岛)
+            mark = marks[0]
+            return _point_result(project, gazetteer, mark, mark.precision or 2, f"{normalise(text)} → landmark {_describe(mark)}")
         cands, reason = _candidates(gazetteer, text, hint, allow="region")
         context = _context_unit(gazetteer, project, text, hint)
         note = ""
@@ -229,6 +233,8 @@ def _locate_point(project: Project, gazetteer: Gazetteer, hint: tuple[str, ...])
         sub = _sub_place(gazetteer, text, place, hint)
         chosen = sub or place
         precision = _point_precision(gazetteer, chosen, project.theme in AT_PLACE_THEMES)
+        if airport_note:
+            precision = max(precision, 3)  # a planned airport's site is somewhere in the unit
         ambiguous = f" (one of {len(cands)} same-ranked candidates; most prominent kept)" if len(cands) > 1 else ""
         match = (f"{airport_note}{normalise(text)} → {_describe(chosen)} [{chosen.matched}, {chosen.level}]{ambiguous}"
                  f"{_losers(gazetteer, normalise(text), chosen, hint)}")
@@ -302,8 +308,9 @@ def _locate_airport(project: Project, gazetteer: Gazetteer, hint: tuple[str, ...
         cands, _reason = _candidates(gazetteer, name, hint, allow="region")
         place = _pick_prominent(cands) if cands else None
         pinyin = to_pinyin(name)
+        # the pinyin starts a word of the name: "dalian" is not in "Wudalianchi"
         by_name = [a for a in gazetteer.airports if a.province in PROVINCES and len(pinyin) >= 5
-                   and pinyin in re.sub(r"[^a-z]", "", a.name.lower())]
+                   and re.search(rf"\b{pinyin}", re.sub(r"[^a-z ]", "", a.name.lower().replace("-", " ")))]
         unit = gazetteer.unit_of(place) if place else None
         poly = gazetteer.polygon(unit.key) if unit else None
         inside = gazetteer.airports_in(poly) if poly is not None else []

@@ -17,8 +17,9 @@ from __future__ import annotations
 import functools
 import html
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import folium
@@ -28,8 +29,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from branca.element import CssLink, Element, JavascriptLink, MacroElement
-from folium.elements import ElementAddToElement
-from folium.elements import JSCSSMixin
+from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
@@ -47,6 +47,7 @@ REGION_CENTER = (45.5, 124.5)  # lat, lon: the middle of the four provinces
 COORD_DECIMALS = 5  # ~1 m
 BOUNDARY_TOLERANCE = 0.01  # degrees (~1 km) for the drawn outlines
 BOUNDARY_DECIMALS = 3  # ~100 m, matching the simplification
+BASE_BBOX = (110.0, 35.0, 138.0, 56.0)  # lon/lat box of the outlines drawn around the region
 UNKNOWN_COLOUR = "#666666"
 
 _POPUP_CSS = """<style>
@@ -252,7 +253,7 @@ def _read_boundaries(path: str, mtime: float) -> tuple[gpd.GeoDataFrame | None, 
         if name not in layers:
             out.append(None)
             continue
-        gdf = pyogrio.read_dataframe(path, layer=name)
+        gdf = pyogrio.read_dataframe(path, layer=name, bbox=BASE_BBOX)
         if name == "county" and "province" in gdf:
             gdf = gdf[gdf["province"].isin(PROVINCES)]
         gdf = gdf.set_geometry(shapely.simplify(gdf.geometry.values, BOUNDARY_TOLERANCE, preserve_topology=True))
@@ -268,6 +269,20 @@ def load_boundaries(path: Path = BOUNDARIES_GPKG) -> tuple[gpd.GeoDataFrame | No
         return _read_boundaries(str(path), path.stat().st_mtime)
     except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return None, None
+
+
+@functools.lru_cache(maxsize=4)
+def _base_payload_cached(path: str, mtime: float, gcj02: bool) -> tuple[dict, str]:
+    provinces, counties = _read_boundaries(path, mtime)
+    if gcj02:
+        provinces, counties = shift_to_gcj02(provinces), shift_to_gcj02(counties)
+    payload = boundary_payload(provinces, counties)
+    return payload, to_js(payload)
+
+
+def _base_payload(path: str, gcj02: bool) -> tuple[dict, str]:
+    """The outlines payload and its JSON, built once per file version (the same for every map)."""
+    return _base_payload_cached(path, Path(path).stat().st_mtime, gcj02)
 
 
 def graticule_payload(step: float = 2.0) -> dict:
@@ -353,16 +368,17 @@ class AtlasLayer(JSCSSMixin, Layer):
     """)
 
     def __init__(self, payload: dict, name: str, theme: str = "", overlay: bool = True,
-                 control: bool = True, show: bool = True):
+                 control: bool = True, show: bool = True, payload_json: str | None = None):
         super().__init__(name=name, overlay=overlay, control=control, show=show)
         self._name = "AtlasLayer"
         self.payload = payload
+        self._payload_json = payload_json
         self.theme = theme
         self.default_js = _assets.leaflet_js() + (_assets.markercluster_js() if payload.get("cl") else [])
         self.default_css = _assets.leaflet_css() + (_assets.markercluster_css() if payload.get("cl") else [])
 
     def payload_js(self) -> str:
-        return to_js(self.payload)
+        return self._payload_json if self._payload_json is not None else to_js(self.payload)
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
@@ -448,9 +464,9 @@ def make_map(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh", 
         raise ValueError(msg)
     if basemap == "tianditu" and not tianditu_key:
         basemap = "offline"
-    provinces, counties = load_boundaries(boundaries) if boundaries else (None, None)
+    provinces, _ = load_boundaries(boundaries) if boundaries else (None, None)
     if basemap == "amap":
-        gdf, provinces, counties = shift_to_gcj02(gdf), shift_to_gcj02(provinces), shift_to_gcj02(counties)
+        gdf = shift_to_gcj02(gdf)
 
     m = folium.Map(location=REGION_CENTER, zoom_start=5, tiles=None, prefer_canvas=True,
                    control_scale=True, min_zoom=3, max_zoom=18)
@@ -462,8 +478,12 @@ def make_map(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh", 
         tile.add_to(m)
     _OfflineBackground().add_to(m)  # pale sea/land tone under the outlines, seen when tiles fail
 
-    base = boundary_payload(provinces, counties) if provinces is not None else graticule_payload()
-    AtlasLayer(base, name=html.escape(text("boundaries", lang)), overlay=True).add_to(m)
+    base_name = html.escape(text("boundaries", lang))
+    if provinces is not None:
+        base, base_js = _base_payload(str(boundaries), basemap == "amap")
+        AtlasLayer(base, name=base_name, payload_json=base_js).add_to(m)
+    else:
+        AtlasLayer(graticule_payload(), name=base_name).add_to(m)
 
     for theme in _theme_order(gdf["theme"].unique() if len(gdf) else []):
         part = gdf[gdf["theme"] == theme]

@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from app_fixtures import HOSTILE_NAMES, fixture_gdf, write_fixture_layers
+from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TOTAL = len(fixture_gdf())

@@ -19,8 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from app_fixtures import HOSTILE_NAMES, fixture_gdf, write_fixture_layers
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def _drawn(page, at_least: int = 1, exactly: int | None = None, timeout: float =
                 continue
             try:
                 drawn = frame.evaluate(DRAWN_JS)
-            except Exception:  # frame loading or replaced meanwhile
+            except PlaywrightError:  # frame loading or replaced meanwhile
                 continue
             if (exactly is None and drawn >= at_least) or drawn == exactly:
                 return frame, drawn

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 import shapely
-
 from app_fixtures import HOSTILE_NAMES, fixture_gdf, synthetic_points
+
 from atlas import mapview
 from atlas.i18n import theme_label
 from atlas.schema import THEMES
@@ -96,7 +96,7 @@ def test_popup_template_filled_like_the_browser_equals_popup_html():
     template = layer.payload["t"]
     rows = gdf[gdf["theme"] == "railway"]
     for i in range(len(rows)):  # the substitution ATLAS_JS performs on a click
-        filled = re.sub("\u0001(\\d+)\u0001", lambda m: _cell(layer.payload["c"][int(m.group(1))], i), template)
+        filled = re.sub("\u0001(\\d+)\u0001", lambda m, i=i: _cell(layer.payload["c"][int(m.group(1))], i), template)
         assert filled == mapview.popup_html(rows.iloc[i], "en")
 
 

@@ -6,10 +6,10 @@ import io
 
 import numpy as np
 import pytest
+from app_fixtures import fixture_gdf
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
-from app_fixtures import fixture_gdf
 from atlas import snapshot
 from atlas.i18n import STRINGS, theme_label
 from atlas.schema import THEMES

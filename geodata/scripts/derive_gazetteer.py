@@ -307,16 +307,7 @@ def main() -> int:
               ["geonameid", "names_zh", "name", "country", "province", "county_adcode", "lon", "lat",
                "population"], town_rows)
 
-    # --- airports: airportsdata, China and the region's neighbours ---
-    ap_rows = []
-    for icao, a in sorted(airportsdata.load("ICAO").items()):
-        if a["country"] != "CN" or not icao.startswith("Z"):
-            continue
-        prov = province_at(a["lon"], a["lat"])
-        ap_rows.append([icao, a["iata"], a["name"], a["city"], prov, county_at(a["lon"], a["lat"]),
-                        f"{a['lon']:.6f}", f"{a['lat']:.6f}"])
-    write_csv(GEODATA_DIR / "airports.csv",
-              ["icao", "iata", "name", "city", "province", "county_adcode", "lon", "lat"], ap_rows)
+    # --- airports: geodata/scripts/derive_airports.py (airportsdata + OurAirports), run after this ---
 
     # --- boundaries: provinces of China, prefectures and counties of the region ---
     prov_gdf = gpd.GeoDataFrame(

@@ -1,0 +1,212 @@
+"""Browser benchmark: first map visible and filter latency of the Streamlit app in headless Chromium.
+
+    .venv/bin/python bench/bench_browser.py [--synthetic 100000] [--repeat 3] [--layers DIR]
+
+Starts `streamlit run streamlit_app.py` on a free localhost port with ATLAS_LAYERS_DIR pointing
+at the layer folder, drives Debian's chromium through Playwright (every request that is not to
+localhost is blocked, so tiles never load: the offline outlines and features must show) and
+measures, for the real atlas (layers/) and for N synthetic point features written to a temporary
+folder with atlas.layers.write_layers:
+  - first map: from page.goto to the first moment Leaflet features (window.atlasLayers, base
+    outlines excluded) are drawn inside the streamlit-folium iframe. The first visit after the
+    server starts reads the GeoPackages (cold cache); later visits in new pages hit st.cache_data;
+  - filter: from the click on the province option (辽宁) in the sidebar to (a) the count text
+    ("显示 N / M 个项目") changing and (b) the map drawing the new number of features.
+The first and repeated visits are reported separately; the repeats as median.
+Goal (issue 5/6): first map <= 3 s, filter <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _synthetic import machine, rss_mb, synthetic_features  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+GOAL_FIRST, GOAL_FILTER = 3.0, 1.0
+POLL = 0.03  # seconds between checks
+
+DRAWN_JS = """() => (window.atlasLayers || [])
+  .filter(g => g._map && !g.atlasBase && document.body.contains(g._map.getContainer()))
+  .reduce((n, g) => n + g.getLayers().length, 0)"""
+COUNT_JS = r"""() => { const m = /显示 (\d+) \/ (\d+) 个项目/.exec(document.body.innerText); return m ? +m[1] : -1; }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    """`streamlit run streamlit_app.py` on a free port, for the given layer folder."""
+
+    def __init__(self, layers_dir: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "ATLAS_LAYERS_DIR": str(layers_dir), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port)],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> "App":
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2)
+                return self
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start: {self.proc.stdout.read().decode()[-2000:]}")
+                time.sleep(0.2)
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.proc.pid)
+
+
+def block_outside(page) -> None:
+    def route(r):
+        url = r.request.url
+        host = url.split("/")[2].split(":")[0] if "://" in url else ""
+        if url.startswith(("http:", "https:", "ws:", "wss:")) and host not in ("127.0.0.1", "localhost"):
+            return r.abort()
+        return r.continue_()
+
+    page.route("**/*", route)
+
+
+def drawn(page) -> int:
+    """Features drawn by the live map (max over the component frames), -1 when none yet."""
+    best = -1
+    for frame in page.frames:
+        if "streamlit_folium" not in frame.url or frame.is_detached():
+            continue
+        try:
+            best = max(best, frame.evaluate(DRAWN_JS))
+        except Exception:  # frame loading or replaced meanwhile
+            continue
+    return best
+
+
+def wait_until(check, timeout: float) -> float | None:
+    """The time.monotonic() at which check() is first seen true (polled), None on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return time.monotonic()
+        time.sleep(POLL)
+    return None
+
+
+def since(t0: float, t: float | None) -> float | None:
+    return None if t is None else t - t0
+
+
+def visit(browser, url: str, timeout: float) -> dict:
+    """One new page: first map seconds, filter latencies (to count text, to map), features drawn
+    before and after the filter."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    block_outside(page)
+    t0 = time.monotonic()
+    page.goto(url, wait_until="commit")
+    first = since(t0, wait_until(lambda: drawn(page) > 0, timeout))
+    count_before, before = page.evaluate(COUNT_JS), drawn(page)
+    page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
+    option = page.get_by_role("option", name="辽宁")
+    option.wait_for(timeout=10_000)
+    t1 = time.monotonic()
+    option.click()
+    to_count = since(t1, wait_until(lambda: page.evaluate(COUNT_JS) not in (count_before, -1), timeout))
+    count_after = page.evaluate(COUNT_JS)
+    to_map = since(t1, wait_until(lambda: drawn(page) == count_after, timeout))
+    after = drawn(page)
+    page.close()
+    return {"first": first, "to_count": to_count, "to_map": to_map, "before": before, "after": after,
+            "count_before": count_before, "count_after": count_after}
+
+
+def fmt(value: float | None) -> str:
+    return "timeout" if value is None else f"{value:.2f}"
+
+
+def median(values: list[float | None]) -> float | None:
+    done = [v for v in values if v is not None]
+    return statistics.median(done) if len(done) == len(values) and done else None
+
+
+def measure(label: str, layers_dir: Path, repeat: int, timeout: float) -> list[tuple]:
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with App(layers_dir) as app, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            runs = [visit(browser, app.url, timeout) for _ in range(1 + repeat)]
+        finally:
+            browser.close()
+        rss = app.rss_mb()
+    first, rest = runs[0], runs[1:]
+    rows.append((label, "first visit (cold cache)", first["first"], first["to_count"], first["to_map"],
+                 f"{first['count_before']} -> {first['count_after']} listed, {first['before']} -> {first['after']} drawn"))
+    rows.append((label, f"new page, median of {repeat}", median([r["first"] for r in rest]),
+                 median([r["to_count"] for r in rest]), median([r["to_map"] for r in rest]),
+                 f"server RSS {rss:.0f} MiB"))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--layers", type=Path, default=REPO / "layers", help="the real atlas (default layers/)")
+    ap.add_argument("--synthetic", type=int, default=100_000, help="synthetic point features (0: skip)")
+    ap.add_argument("--repeat", type=int, default=3, help="new pages after the first visit")
+    ap.add_argument("--timeout", type=float, default=120)
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"needs Debian's chromium at {CHROMIUM}")
+
+    print(f"machine: {machine()}")
+    rows = measure(f"real atlas ({args.layers.name}/)", args.layers, args.repeat, args.timeout)
+    if args.synthetic:
+        from atlas.layers import write_layers
+
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            write_layers(synthetic_features(args.synthetic, seed=args.synthetic), Path(tmp))
+            print(f"wrote {args.synthetic} synthetic features with write_layers in {time.perf_counter() - t0:.1f} s")
+            rows += measure(f"{args.synthetic} synthetic points", Path(tmp), args.repeat, args.timeout)
+
+    print(f"\n{'data':28} {'visit':26} {'first map s':>11} {'filter->count s':>15} {'filter->map s':>13}  notes")
+    for label, kind, first, to_count, to_map, note in rows:
+        print(f"{label:28} {kind:26} {fmt(first):>11} {fmt(to_count):>15} {fmt(to_map):>13}  {note}")
+    worst_first = max((r[2] if r[2] is not None else float("inf")) for r in rows)
+    worst_filter = max((r[4] if r[4] is not None else float("inf")) for r in rows)
+    print(f"goal: first map <= {GOAL_FIRST} s -> {'meets' if worst_first <= GOAL_FIRST else 'MISSES'} "
+          f"(worst {worst_first:.2f} s); filter <= {GOAL_FILTER} s (to the map redrawn) -> "
+          f"{'meets' if worst_filter <= GOAL_FILTER else 'MISSES'} (worst {worst_filter:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
