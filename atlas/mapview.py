@@ -468,8 +468,8 @@ def make_map(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh", 
     if basemap == "amap":
         gdf = shift_to_gcj02(gdf)
 
-    m = folium.Map(location=REGION_CENTER, zoom_start=5, tiles=None, prefer_canvas=True,
-                   control_scale=True, min_zoom=3, max_zoom=18)
+    m = folium.Map(location=REGION_CENTER, zoom_start=5, tiles=None, prefer_canvas=True, control_scale=True)
+    m.options.update(min_zoom=3, max_zoom=18)  # on the map itself: clustering needs it without tiles
     m.default_js = _assets.leaflet_js()
     m.default_css = _assets.leaflet_css()
     m.get_root().header.add_child(Element(_POPUP_CSS), name="atlas_css")

@@ -152,6 +152,8 @@ def test_points_cluster_automatically_only_when_many():
     many = mapview.make_map(synthetic_points(4 * (mapview.CLUSTER_MIN_POINTS + 10)))
     assert not any(layer.payload["cl"] for layer in _layers(few))
     assert all(layer.payload["cl"] for layer in _layers(many) if layer.theme)
+    # Leaflet.markercluster refuses a map without maxZoom ("Map has no maxZoom specified")
+    assert '"maxZoom": 18' in mapview.map_html(many)
 
 
 def test_dictionary_encoding_round_trips_every_value():
