@@ -156,9 +156,30 @@ def _export(args) -> int:
 
 
 def _snapshot(args) -> int:
+    import os
+
     from atlas.snapshot import render_snapshot
 
     gdf = _filtered(args)
-    render_snapshot(gdf, args.out, title=args.title, lang=args.lang, filters=vars(args))
+    chosen = {k: v for k in ("theme", "province", "subtype", "status", "precision", "name")
+              if (v := getattr(args, k))}
+    caption = "; ".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in chosen.items())
+    data = render_snapshot(gdf, args.out.suffix.lstrip(".").lower(), args.lang, filters_caption=caption,
+                           title=args.title, data_version=_layers_version(args.layers))
+    tmp = args.out.with_name(f".{args.out.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, args.out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AtlasError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"{len(gdf)} features -> {args.out}", file=sys.stderr)
     return 0
+
+
+def _layers_version(layers_dir: Path) -> str:
+    """The build date of the layers (newest GeoPackage's modification day), for captions."""
+    import datetime as dt
+
+    stamps = [p.stat().st_mtime for p in Path(layers_dir).glob("*.gpkg")]
+    return dt.datetime.fromtimestamp(max(stamps), dt.UTC).strftime("%Y-%m-%d") if stamps else ""

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
+from atlas._errors import AtlasError
 from atlas import mapview
 from atlas.i18n import text, theme_label
 from atlas.models import PROVINCES
@@ -42,7 +43,7 @@ CJK_FONT_CANDIDATES = (
 )
 
 
-class SnapshotError(ValueError):
+class SnapshotError(AtlasError, ValueError):
     """A snapshot cannot be made: unknown format or no CJK font."""
 
 

@@ -84,7 +84,7 @@ def browser():
         b.close()
 
 
-def _drawn(page, at_least: int = 1, exactly: int | None = None, timeout: float = 30) -> tuple[object, int]:
+def _drawn(page, at_least: int = 1, exactly: int | None = None, timeout: float = 60) -> tuple[object, int]:
     """(map frame, features drawn) once the live map draws the expected number of features.
 
     The component's iframe is replaced when the map changes, so the frame is looked up again
@@ -106,7 +106,7 @@ def _drawn(page, at_least: int = 1, exactly: int | None = None, timeout: float =
 
 
 def _count(page) -> tuple[int, int]:
-    text = page.get_by_text(re.compile(r"显示 \d+ / \d+ 个项目")).first.inner_text(timeout=30_000)
+    text = page.get_by_text(re.compile(r"显示 \d+ / \d+ 个项目")).first.inner_text(timeout=60_000)
     shown, total = re.search(r"(\d+) / (\d+)", text).groups()
     return int(shown), int(total)
 
@@ -150,7 +150,7 @@ def test_map_popup_and_province_filter_offline(app_url, browser):
     page.get_by_role("option", name="辽宁").click()
     page.keyboard.press("Escape")
     expected = sum("辽宁" in p.split(";") for p in fixture_gdf()["provinces"])
-    page.get_by_text(f"显示 {expected} / {total} 个项目").wait_for(timeout=30_000)
+    page.get_by_text(f"显示 {expected} / {total} 个项目").wait_for(timeout=60_000)
     _drawn(page, exactly=expected)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "app_liaoning.png"))
