@@ -178,3 +178,23 @@ def test_own_sample_plan_yields_what_its_text_names():
     assert got["辽宁（盖州）果品加工产业集聚区"].places == ("盖州",)
     assert got["珲春木制品加工产业集聚区"].province_hint == ("吉林",)
     assert got["丹东-桓仁—通化"].source.section == "第一章/第一节/专栏1/快速铁路"
+
+
+def test_bracketed_sub_place_of_a_waypoint_is_the_waypoint(by_name):
+    # 沈阳（辉山街道）－铁岭（毛家店）: the expressway starts at 辉山街道 of 沈阳, ends at 毛家店 of 铁岭
+    assert by_name["沈阳（辉山街道）－铁岭（毛家店）"].places == ("辉山街道", "毛家店")
+
+
+def test_trailing_bracket_describing_the_whole_line_is_not_a_stop(by_name):
+    p = by_name["阿尔山-阿尔山口岸铁路（阿尔山—乔巴山铁路中国段）"]
+    assert "乔巴山" not in p.places and p.places[0] == "阿尔山"
+
+
+def test_multi_stop_line_keeps_its_order(by_name):
+    assert by_name["营口—盘锦—朝阳"].places == ("营口", "盘锦", "朝阳")
+    assert by_name["四平－长春－吉林"].places == ("四平", "长春", "吉林")
+
+
+def test_items_without_a_place_are_not_projects(projects):
+    names = {p.name_zh for p in projects}
+    assert not names & {"继续实施大型灌溉排涝泵站更新改造", "兴建完善小微型农田水利设施", "重点企业联合重组"}
