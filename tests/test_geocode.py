@@ -9,22 +9,13 @@ from pathlib import Path
 import pytest
 from shapely.geometry import Point
 
-from atlas.gazetteer import load_gazetteer
 from atlas.geocode import geocode_places, geocode_project, province_hints, split_places
+from _geo import km
 from atlas.models import PROVINCES, Project
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference_sample.csv"
 
 
-def km(lon1, lat1, lon2, lat2):
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
-@pytest.fixture(scope="module")
-def gaz():
-    return load_gazetteer()
 
 
 def project(name, theme, kind, places=(), site="", hint=(), qualifiers=()):
