@@ -29,6 +29,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[app,test,derive]'
 	$(PY) bench/bench_build.py
 	$(PY) bench/bench_geocode.py
 
