@@ -123,6 +123,7 @@ def load_rules(path: Path = GEODATA_DIR / "extraction_rules.toml") -> Rules:
 class Curation:
     box_ends: dict[int, str]
     tables: dict[int, list[dict]]
+    table_docs: dict[int, str]
     drop: list[dict]
     add: list[dict]
     fix: list[dict]
@@ -131,7 +132,7 @@ class Curation:
 
 def load_curation(path: Path = GEODATA_DIR / "curation.toml") -> Curation:
     if not Path(path).exists():
-        return Curation({}, {}, [], [], [])
+        return Curation({}, {}, {}, [], [], [])
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -143,6 +144,7 @@ def load_curation(path: Path = GEODATA_DIR / "curation.toml") -> Curation:
     return Curation(
         {int(k): v for k, v in data.get("box_ends", {}).items()},
         {int(k): v for k, v in data.get("tables", {}).items()},
+        {int(k): v for k, v in data.get("table_docs", {}).items()},
         data.get("drop", []),
         data.get("add", []),
         data.get("fix", []),
@@ -366,8 +368,8 @@ def _named_mentions(text, start, block: Block, ctx: _Context, rule: dict, lexico
 def _table_mentions(text, start, block: Block, ctx: _Context, curation: Curation, lexicon) -> list[Mention]:
     """专栏9: table rows whose cells ran together; row names and places come from curation."""
     rows = curation.tables.get(ctx.rule_number, [])
-    if not rows:
-        raise ExtractError(f"专栏{ctx.block.box_number} is a table but curation.toml lists no rows for it")
+    if not rows or not ctx.doc.doc_id.startswith(curation.table_docs.get(ctx.rule_number, "\0")):
+        return []  # a table whose cells ran together cannot be split without its curated rows
     out, pos = [], start
     starts = []
     for row in rows:
@@ -393,12 +395,11 @@ def _running_mentions(text, doc, block: Block, lexicon, rules: Rules) -> list[Me
     out = []
     for c_start, c_end in _spans(text, block.start, block.end, "。；，：\n"):
         clause = text[c_start:c_end]
-        for noun_rule, n_start, n_end in _noun_hits(clause, rules):
+        hits = _noun_hits(clause, rules)
+        for noun_rule, n_start, n_end in hits:
             a, b = c_start, c_start + n_end
             # the enumeration ending at this noun: 、-separated elements back to the previous noun
-            left = c_start
-            for _, _, prev_end in _noun_hits(clause[: n_start], rules):
-                left = c_start + prev_end
+            left = c_start + max((end for _, _, end in hits if end <= n_start), default=0)
             elements = _spans(text, left, b, "、和及")
             ctx = _Context(doc, block, noun_rule["theme"], noun_rule["geom"], noun_rule["subtype"],
                            noun_rule["noun"], ())
@@ -426,6 +427,8 @@ def _noun_hits(clause: str, rules: Rules):
     """(rule, start, end) of project nouns in a clause, left to right, longest noun first."""
     hits, taken = [], [False] * len(clause)
     for rule in rules.nouns:
+        if rule["noun"] not in clause:
+            continue
         for m in re.finditer(re.escape(rule["noun"]), clause):
             if any(taken[m.start() : m.end()]) or clause[m.end() : m.end() + 1] in rule.get("not_followed_by", "") != "":
                 continue
@@ -737,13 +740,29 @@ def _merge_into_projects(mentions: list[Mention]) -> list[Project]:
     Ids are theme prefix + running number in order of first appearance (deterministic)."""
     groups: list[list[Mention]] = []
     ordered = sorted(mentions, key=lambda m: (m.evidence.doc_id.startswith(PROGRESS_DOC_PREFIX), not m.from_box, m.evidence.doc_id, m.evidence.span))
+    # Indexes of the groups a mention can join (see _same_project), so merging stays linear:
+    # the first group in creation order that _same_project confirms wins, as a full scan would.
+    by_key: dict[tuple, list[int]] = {}
+    by_box_name: dict[tuple, list[int]] = {}
+    by_line_end: dict[tuple, list[int]] = {}
     for m in ordered:
-        for group in groups:
-            if _same_project(group[0], m):
-                group.append(m)
-                break
-        else:
-            groups.append([m])
+        candidates = set(by_key.get(project_key(m), ()))
+        candidates.update(by_box_name.get((m.evidence.doc_id, m.name_zh, m.theme), ()))
+        if m.geom_kind == "line" and m.places:
+            for end in {m.places[0], m.places[-1]}:
+                candidates.update(by_line_end.get((m.theme, end), ()))
+        index = next((i for i in sorted(candidates) if _same_project(groups[i][0], m)), None)
+        if index is not None:
+            groups[index].append(m)
+            continue
+        index = len(groups)
+        groups.append([m])
+        by_key.setdefault(project_key(m), []).append(index)
+        if m.from_box:
+            by_box_name.setdefault((m.evidence.doc_id, m.name_zh, m.theme), []).append(index)
+        if m.geom_kind == "line" and m.places:
+            for end in {m.places[0], m.places[-1]}:
+                by_line_end.setdefault((m.theme, end), []).append(index)
     # order projects by the position of their lead mention
     groups.sort(key=lambda g: (g[0].evidence.doc_id.startswith(PROGRESS_DOC_PREFIX), g[0].evidence.doc_id, g[0].evidence.span))
     counters: dict[str, int] = {}

@@ -201,7 +201,7 @@ def synthetic_features(n: int, seed: int = 0):
         sentence = f"{_VERBS[i % len(_VERBS)]}{'、'.join(item_names)}{'等' if size > 2 else ''}{noun}。"
         for j, item in zip(members, item_names):
             place = places[place_idx[j]]
-            qual, qual_en = _QUALIFIERS[qual_idx[j]]
+            _, qual_en = _QUALIFIERS[qual_idx[j]]
             counters[prefix] = counters.get(prefix, 0) + 1
             rows.append({
                 "id": f"{prefix}-{counters[prefix]:06d}",

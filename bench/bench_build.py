@@ -28,15 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _synthetic import machine, peak_rss_reset, rss_mb  # noqa: E402
+from _synthetic import machine, peak_rss_reset, rss_mb
 
-from atlas import pipeline  # noqa: E402
-from atlas.extract import extract_projects, load_curation, load_rules  # noqa: E402
-from atlas.gazetteer import load_gazetteer  # noqa: E402
-from atlas.layers import features_from_located, write_layers, write_unresolved_csv  # noqa: E402
-from atlas.lexicon import build_lexicon  # noqa: E402
-from atlas.settings import GEODATA_DIR, SOURCES_DIR  # noqa: E402
-from atlas.sources import load_documents  # noqa: E402
+from atlas import pipeline
+from atlas.extract import extract_projects, load_curation, load_rules
+from atlas.gazetteer import load_gazetteer
+from atlas.layers import features_from_located, write_layers, write_unresolved_csv
+from atlas.lexicon import build_lexicon
+from atlas.settings import GEODATA_DIR, SOURCES_DIR
+from atlas.sources import load_documents
 
 STAGES = ("sources", "extract", "geocode", "write")
 GOAL_SECONDS = 10.0

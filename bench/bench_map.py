@@ -29,13 +29,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import folium  # noqa: E402
-from folium.plugins import FastMarkerCluster  # noqa: E402
+import folium
+from _synthetic import machine, synthetic_features
+from folium.plugins import FastMarkerCluster
 
-from _synthetic import machine, synthetic_features  # noqa: E402
-
-from atlas import mapview  # noqa: E402
-from atlas.filters import filter_features  # noqa: E402
+from atlas import mapview
+from atlas.filters import filter_features
 
 GOAL_SECONDS, GOAL_MB = 2.0, 6.0
 _LABELS = ("id", "theme", "subtype", "provinces", "status", "precision", "matched", "document")

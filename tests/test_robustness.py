@@ -32,9 +32,8 @@ from atlas.layers import read_layers
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
-from _synthetic import permute_places, place_permutation  # noqa: E402
-
-from app_fixtures import fixture_gdf, write_fixture_layers  # noqa: E402
+from _synthetic import permute_places, place_permutation
+from app_fixtures import fixture_gdf, write_fixture_layers
 
 APP = str(REPO / "streamlit_app.py")
 SAMPLE = REPO / "tests" / "data" / "sample_plan" / "sample_plan.txt"
