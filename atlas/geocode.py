@@ -339,6 +339,19 @@ def _locate_airport(project: Project, gazetteer: Gazetteer, hint: tuple[str, ...
 def _locate_line(project: Project, gazetteer: Gazetteer, hint: tuple[str, ...]) -> Located:
     groups, reasons = [], []
     for text in project.places:
+        region = gazetteer.region(text)
+        if region is not None:  # a stop known only as a named region (巴林: one of two banners)
+            geom, _members, missing = _region_polygon(gazetteer, region)
+            if geom is None:
+                reasons.append(f"{normalise(text)}: region {region.name} has no resolvable member ({'; '.join(missing)})")
+                groups.append([])
+                continue
+            point = geom.representative_point()
+            province = region.provinces[0] if region.provinces else ""
+            groups.append([Place(name=region.name, level="region", key=region.name, province=province,
+                                 lon=point.x, lat=point.y, source=f"regions.csv: {region.source}",
+                                 precision=5, matched="region")])
+            continue
         cands, reason = _candidates(gazetteer, text, hint, allow="neighbours")
         if not cands:
             marks = gazetteer.landmark(text, hint)
