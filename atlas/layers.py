@@ -357,17 +357,26 @@ def _read_one(path: Path) -> Iterable[gpd.GeoDataFrame]:
         yield part
 
 
-def read_layers(layers_dir: Path) -> gpd.GeoDataFrame:
+def read_layers(layers_dir: Path, *, problems: list[str] | None = None) -> gpd.GeoDataFrame:
     """All layers of all `*.gpkg` in `layers_dir`, concatenated, with a `layer` column.
 
     Files and layers come in sorted order; features in file order. Raises LayerError naming the
-    path when the folder is missing or a GeoPackage is unreadable, corrupt or locked.
+    path when the folder is missing or a GeoPackage is unreadable, corrupt or locked — unless a
+    `problems` list is given: then an unreadable file is skipped, its one-line message appended
+    there, and the other layers are returned (so a viewer can show what it can).
     """
     layers_dir = Path(layers_dir)
     if not layers_dir.is_dir():
         msg = f"layer folder {layers_dir} does not exist (run `atlas build` first)"
         raise LayerError(msg)
-    parts = [part for path in layer_files(layers_dir) for part in _read_one(path)]
+    parts = []
+    for path in layer_files(layers_dir):
+        try:
+            parts.extend(_read_one(path))
+        except LayerError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
     columns = [*FIELD_NAMES, "layer", "geometry"]
     if not parts:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=STORAGE_CRS)

@@ -307,3 +307,19 @@ def test_lines_kept_as_lines(written):
     back = read_layers(out_dir)
     line = back.loc[back["id"] == "RW-001"].geometry.item()
     assert isinstance(line, LineString) and len(line.coords) == 3
+
+
+def test_read_layers_can_skip_a_corrupt_file_and_report_it(tmp_path):
+    import shutil
+
+    from atlas.settings import LAYERS_DIR
+
+    for name in ("airport.gpkg", "railway.gpkg"):
+        shutil.copy(LAYERS_DIR / name, tmp_path / name)
+    (tmp_path / "water.gpkg").write_bytes(b"not a geopackage")
+    problems: list[str] = []
+    gdf = read_layers(tmp_path, problems=problems)
+    assert set(gdf["theme"]) == {"airport", "railway"}
+    assert len(problems) == 1 and "water.gpkg" in problems[0]
+    with pytest.raises(LayerError, match="water.gpkg"):
+        read_layers(tmp_path)
