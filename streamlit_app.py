@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
-from atlas import i18n, mapview, snapshot
+from atlas import i18n, mapview
 from atlas._errors import AtlasError
 from atlas.export import export_features
 from atlas.filters import filter_features
@@ -34,9 +34,29 @@ MIME = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "applicati
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def load_layers(layers_dir: str, stamp: tuple) -> object:
-    """All features of the layer folder; `stamp` (file names, mtimes, sizes) keys the cache."""
-    return read_layers(Path(layers_dir))
+def load_layers(layers_dir: str, stamp: tuple) -> tuple:
+    """The readable features of the layer folder and a message per unreadable file; `stamp`
+    (file names, mtimes, sizes) keys the cache."""
+    problems: list[str] = []
+    return read_layers(Path(layers_dir), problems=problems), problems
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def themes_js(_shown, key: tuple, basemap: str, lang: str) -> str:
+    """The theme layers' browser payload of a selection; `key` (layer stamp and filter values)
+    stands for `_shown` in the cache."""
+    return mapview.theme_layers(_shown, basemap=basemap, lang=lang).payload_js()
+
+
+SNAPSHOT_FORMATS = ("png", "pdf")  # atlas.snapshot.SNAPSHOT_FORMATS (a test keeps them equal)
+
+
+def snapshot_bytes(*args, **kwargs) -> bytes:
+    """atlas.snapshot.render_snapshot, imported on the first click: matplotlib takes ~1 s to import,
+    which a first page load should not wait for."""
+    from atlas import snapshot
+
+    return snapshot.render_snapshot(*args, **kwargs)
 
 
 def tianditu_key() -> str:
@@ -79,12 +99,15 @@ layers_dir = Path(os.environ.get("ATLAS_LAYERS_DIR", LAYERS_DIR))
 lang = st.session_state.get("lang") or (st.query_params.get("lang") if st.query_params.get("lang") in LANGS else "zh")
 try:
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in layer_files(layers_dir))
-    gdf_all = load_layers(str(layers_dir), stamp)
+    gdf_all, problems = load_layers(str(layers_dir), stamp)
 except (AtlasError, OSError) as exc:
     st.error(text("load_error", lang, error=exc))
     st.stop()
+for problem in problems:  # show what can be shown; name each file that cannot
+    st.error(text("load_error", lang, error=problem))
 if gdf_all.empty:
-    st.error(text("no_layers", lang, path=layers_dir))
+    if not problems:
+        st.error(text("no_layers", lang, path=layers_dir))
     st.stop()
 
 options = {"province": list(PROVINCES), "theme": [t for t, _, _ in mapview.theme_counts(gdf_all)],
@@ -124,8 +147,14 @@ selected = (state.get("table") or {}).get("selection", {}).get("rows", [])
 chosen = selected and selected[0] < len(shown)
 center, zoom = mapview.feature_view(shown.geometry.iloc[selected[0]]) if chosen else (None, None)
 
-fmap = mapview.make_map(shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())
-st_folium(fmap, key="map", height=620, width=None, returned_objects=[], center=center, zoom=zoom)
+# The base map (tiles, outlines, legend) is the same script on every rerun, so streamlit-folium
+# keeps its iframe; only the theme layers are swapped in (feature_group_to_add) on a filter change.
+basemap = state.basemap if state.basemap != "tianditu" or tianditu_key() else "offline"
+fmap = mapview.base_map(basemap, lang, tianditu_key=tianditu_key())
+selection_key = (stamp, *(tuple(map(str, state[name])) for name in FILTERS), state.q)
+themes = mapview.AtlasThemes([], payload_json=themes_js(shown, selection_key, basemap, lang))
+st_folium(fmap, key="map", height=620, width=None, returned_objects=[], center=center, zoom=zoom,
+          feature_group_to_add=themes)
 
 if shown.empty:
     st.warning(text("no_features", lang))
@@ -141,9 +170,9 @@ downloads = [(name, partial(export_bytes, shown, fmt), f"atlas.{'zip' if fmt == 
 downloads.append((text("html_export", lang), lambda: mapview.map_html(mapview.make_map(
     shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"), "atlas_map.html",
     MIME["html"]))
-downloads += [(text(f"snapshot_{fmt}", lang), partial(snapshot.render_snapshot, shown, fmt, lang,
+downloads += [(text(f"snapshot_{fmt}", lang), partial(snapshot_bytes, shown, fmt, lang,
                filters_caption=caption, data_version=version), f"atlas_map.{fmt}", MIME[fmt])
-              for fmt in snapshot.SNAPSHOT_FORMATS]
+              for fmt in SNAPSHOT_FORMATS]
 cols = st.columns(4)
 for i, (label, data, file_name, mime) in enumerate(downloads):
     cols[i % 4].download_button(label, data, file_name=file_name, mime=mime, key=f"dl_{file_name}")

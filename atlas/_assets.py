@@ -63,17 +63,30 @@ def markercluster_css() -> list[tuple[str, str]]:
             ("markercluster_default_css", file_uri(MARKERCLUSTER_DIR / "MarkerCluster.Default.css"))]
 
 
-# The layer builder. A payload is one theme (or the boundaries), compact and dictionary-encoded:
-#   k: kinds (0 point, 1 line, 2 polygon), g: coordinates as [lat, lon] (nested for lines/polygons),
-#   y: style index per feature, st: styles (Leaflet path options), c: popup columns, each a list of
-#   strings or {u: distinct strings, i: index per feature}, all HTML-escaped on the server;
+# The layer builder. A payload is one theme (or the base outlines), compact and dictionary-encoded:
+#   y: one char per feature, the style index kind * 2 + coarse (kind 0 point, 1 line, 2 zone);
+#   p: point coordinates, flat integers lat, lon * 1e5, in feature order; g: the coordinates of the
+#   lines and zones ([lat, lon], nested), in feature order; st: styles (Leaflet path options);
+#   c: popup columns, each a list of strings, {u: distinct strings, s: one CODES char per
+#   feature}, {u, i: index per feature} or {u: [constant]}, all HTML-escaped on the server;
 #   c[0] is the tooltip; t: popup template with \u0001N\u0001 placeholders for column N;
-#   cl: cluster the points (Leaflet.markercluster).
+#   cl: cluster the points (Leaflet.markercluster); n: name in the layer control (escaped HTML);
+#   z: when present, y/p/g/c travel as base64 gzip'd JSON, inflated here (DecompressionStream).
 # Every string reaching the DOM was escaped in Python; this code only puts them into a
 # template that mapview.popup_html itself renders.
 ATLAS_JS = r"""
 (function () {
-  function cell(col, i) { return Array.isArray(col) ? col[i] : col.u[col.i[i]]; }
+  var CODES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-", CODE = {};
+  for (var c = 0; c < CODES.length; c++) { CODE[CODES.charCodeAt(c)] = c; }
+  function cell(col, i) {
+    return Array.isArray(col) ? col[i] : col.s !== undefined ? col.u[CODE[col.s.charCodeAt(i)]]
+         : col.i ? col.u[col.i[i]] : col.u[0];
+  }
+  function inflate(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).json();
+  }
   // One canvas draws everything in insertion order, and its hit test picks the last drawn
   // feature. Keep points clickable on top: lines to the back, then zones, then the outlines.
   function reorder(map) {
@@ -85,38 +98,77 @@ ATLAS_JS = r"""
     });
     groups.forEach(function (g) { if (g.atlasBase) { g.eachLayer(function (l) { l.bringToBack(); }); } });
   }
+  function scheduleReorder(map) {
+    if (!map) { return; }
+    clearTimeout(map.atlasReorder);
+    map.atlasReorder = setTimeout(function () { reorder(map); }, 0);
+  }
+  function fill(group, p, d, clustered) {
+    var points = [], np = 0, ng = 0;
+    for (var i = 0; i < d.y.length; i++) {
+      var code = d.y.charCodeAt(i) - 48, kind = code >> 1, layer;
+      var opts = Object.assign({atlasRow: i}, p.st[code]);
+      if (kind === 0) { layer = L.circleMarker([d.p[2 * np] / 1e5, d.p[2 * np + 1] / 1e5], opts); np++; }
+      else { layer = kind === 1 ? L.polyline(d.g[ng], opts) : L.polygon(d.g[ng], opts); ng++; }
+      layer.atlasKind = kind;
+      if (clustered && kind === 0) { points.push(layer); } else { group.addLayer(layer); }
+    }
+    if (points.length) { group.addLayers(points); }
+    scheduleReorder(group._map);
+  }
   window.atlasLayer = function (p) {
     var clustered = p.cl && L.markerClusterGroup;
     var group = clustered
       ? L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 45, showCoverageOnHover: false})
       : L.featureGroup();
-    var points = [];
-    for (var i = 0; i < p.k.length; i++) {
-      var opts = Object.assign({atlasRow: i}, p.st[p.y[i]]);
-      var layer = p.k[i] === 0 ? L.circleMarker(p.g[i], opts)
-                : p.k[i] === 1 ? L.polyline(p.g[i], opts) : L.polygon(p.g[i], opts);
-      layer.atlasKind = p.k[i];
-      if (clustered && p.k[i] === 0) { points.push(layer); } else { group.addLayer(layer); }
-    }
-    if (points.length) { group.addLayers(points); }
-    if (p.t && p.c.length) {
+    var data = null;
+    if (p.z) { inflate(p.z).then(function (d) { data = d; fill(group, p, d, clustered); }); }
+    else { data = p; fill(group, p, p, clustered); }
+    if (p.t) {
       group.bindPopup(function (layer) {
         var i = layer.options.atlasRow;
-        return p.t.replace(/\u0001(\d+)\u0001/g, function (_, n) { return cell(p.c[+n], i); });
+        return p.t.replace(/\u0001(\d+)\u0001/g, function (_, n) { return cell(data.c[+n], i); });
       }, {maxWidth: 380, minWidth: 260});
-      group.bindTooltip(function (layer) { return cell(p.c[0], layer.options.atlasRow); },
+      group.bindTooltip(function (layer) { return cell(data.c[0], layer.options.atlasRow); },
                         {sticky: true, direction: "top"});
     }
-    group.atlasKinds = p.k;
     group.atlasBase = !p.t;
-    group.on("add", function () {
-      var map = group._map;
-      clearTimeout(map.atlasReorder);
-      map.atlasReorder = setTimeout(function () { reorder(map); }, 0);
-    });
+    group.atlasName = p.n || "";
+    group.atlasTheme = p.th || "";
+    group.on("add", function () { scheduleReorder(group._map); });
     (window.atlasLayers = window.atlasLayers || []).push(group);  // for tests and tools
     return group;
   };
+  // All theme layers of one selection, as one Leaflet layer: adding it draws the themes (those the
+  // user had switched off stay off) and a layer control listing the base outlines and the themes;
+  // removing it (streamlit-folium does on a filter change) removes both, the base map stays.
+  var Themes = L.Layer.extend({
+    initialize: function (items) { this._groups = items.map(window.atlasLayer); },
+    onAdd: function (map) {
+      var hidden = map.atlasHidden = map.atlasHidden || {};
+      var control = this._control = L.control.layers(null, null, {collapsed: false, position: "topright"});
+      (window.atlasLayers || []).forEach(function (g) {
+        if (g.atlasBase && g._map === map) { control.addOverlay(g, g.atlasName); }
+      });
+      this._groups.forEach(function (g) {
+        if (!hidden[g.atlasTheme]) { map.addLayer(g); }
+        control.addOverlay(g, g.atlasName);
+      });
+      control.addTo(map);
+      this._toggle = function (e) {
+        if (e.layer.atlasTheme) { hidden[e.layer.atlasTheme] = e.type === "overlayremove"; }
+      };
+      map.on("overlayadd overlayremove", this._toggle);
+    },
+    onRemove: function (map) {
+      var groups = this._groups;
+      map.off("overlayadd overlayremove", this._toggle);
+      map.removeControl(this._control);
+      groups.forEach(function (g) { map.removeLayer(g); });
+      window.atlasLayers = (window.atlasLayers || []).filter(function (g) { return groups.indexOf(g) < 0; });
+    }
+  });
+  window.atlasThemes = function (items) { return new Themes(items); };
   window.atlasLegend = function (html, position) {
     var c = L.control({position: position || "bottomleft"});
     c.onAdd = function () {

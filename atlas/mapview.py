@@ -9,12 +9,17 @@ the standalone HTML and the streamlit-folium component load nothing from a CDN.
 
 Features travel to the browser compact and dictionary-encoded (see atlas._assets.ATLAS_JS): each
 distinct, already html.escape'd string once, and popups filled from a template that
-`popup_html` renders. That keeps 100,000 points to a few MB. No streamlit import here.
+`popup_html` renders; point coordinates as integers, lines and zones simplified for drawing, and
+a theme over GZIP_MIN_CHARS gzip'd. That keeps 100,000 points to ~3 MB. `base_map` and
+`theme_layers` are the two halves of `make_map`: the app keeps the base map across reruns and
+swaps only the theme layers (streamlit-folium's feature_group_to_add). No streamlit import here.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import gzip
 import html
 import json
 from collections.abc import Iterable, Mapping
@@ -44,7 +49,11 @@ BOUNDARIES_GPKG = GEODATA_DIR / "boundaries.gpkg"
 COARSE_PRECISION = 4  # geom_precision at or above this is drawn dashed and hollow
 CLUSTER_MIN_POINTS = 3000  # a theme with more points than this clusters them (None: auto)
 REGION_CENTER = (45.5, 124.5)  # lat, lon: the middle of the four provinces
-COORD_DECIMALS = 5  # ~1 m
+COORD_DECIMALS = 5  # ~1 m, for points (sent as integers: degrees * 10**5)
+SHAPE_DECIMALS = 4  # ~10 m, for the vertices of lines and zones
+SHAPE_TOLERANCE = 0.002  # degrees (~200 m): lines and zones simplified for drawing only
+GZIP_MIN_CHARS = 1_000_000  # a theme payload larger than this travels gzip'd (inflated in the browser)
+CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"  # one char per code
 BOUNDARY_TOLERANCE = 0.01  # degrees (~1 km) for the drawn outlines
 BOUNDARY_DECIMALS = 3  # ~100 m, matching the simplification
 BASE_BBOX = (110.0, 35.0, 138.0, 56.0)  # lon/lat box of the outlines drawn around the region
@@ -189,58 +198,112 @@ def _styles(colour: str) -> list[dict[str, Any]]:
     ]
 
 
-def _encode_column(values: pd.Series) -> Any:
-    """Escaped strings of one popup column: a plain list, or {"u": uniques, "i": codes} when
-    values repeat (dictionary encoding keeps 100k features small)."""
+def _encode_column(values: np.ndarray) -> Any:
+    """Escaped strings of one popup column, in the most compact of four forms (see ATLAS_JS):
+    {"u": [v]} when constant, {"u": uniques, "s": one CODE_ALPHABET char per feature} for up to
+    64 distinct values, {"u": uniques, "i": codes} when values repeat, else a plain list."""
     codes, uniques = pd.factorize(values, sort=False)
     escaped = [html.escape(str(u)) for u in uniques]
+    if len(uniques) <= 1:
+        return {"u": escaped or [""]}
+    if len(uniques) <= len(CODE_ALPHABET):
+        return {"u": escaped, "s": "".join(np.array(list(CODE_ALPHABET))[codes].tolist())}
     if len(uniques) > len(values) // 2:
-        return [escaped[c] for c in codes]
+        return np.array(escaped, dtype=object)[codes].tolist()
     return {"u": escaped, "i": codes.tolist()}
 
 
-def _geometries(geoms: np.ndarray) -> tuple[list[int], list[Any]]:
-    """Kinds and Leaflet coordinates; points are converted in one vectorized step."""
-    kinds: list[int] = [0] * len(geoms)
-    coords: list[Any] = [None] * len(geoms)
-    is_point = shapely.get_type_id(geoms) == 0
-    if is_point.any():
-        xy = np.round(shapely.get_coordinates(geoms[is_point])[:, ::-1], COORD_DECIMALS).tolist()
-        for i, latlng in zip(np.flatnonzero(is_point), xy):
-            coords[i] = latlng
-    for i in np.flatnonzero(~is_point):
-        kinds[i], coords[i] = _latlngs(geoms[i])
-    return kinds, coords
+def _geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[int], list[Any]]:
+    """(kinds, point coordinates as flat integers lat, lon * 10**COORD_DECIMALS, Leaflet
+    coordinates of the lines and zones, simplified by SHAPE_TOLERANCE for drawing)."""
+    type_ids = shapely.get_type_id(geoms)
+    is_point = type_ids == 0
+    kinds = np.where(is_point, 0, np.where(np.isin(type_ids, (1, 2, 5)), 1, 2))
+    scale = 10 ** COORD_DECIMALS
+    points = np.rint(shapely.get_coordinates(geoms[is_point])[:, ::-1] * scale).astype(np.int64).ravel().tolist()
+    shapes = shapely.simplify(geoms[~is_point], SHAPE_TOLERANCE, preserve_topology=True)
+    return kinds, points, [_latlngs(g, SHAPE_DECIMALS)[1] for g in shapes]
 
 
-def layer_payload(gdf: gpd.GeoDataFrame, colour: str, lang: str = "zh", cluster: bool = False) -> dict:
-    """The compact browser payload of one theme (format in atlas._assets.ATLAS_JS)."""
-    gdf = _drawable(gdf)
-    kinds, coords = _geometries(gdf.geometry.values)
+def _theme_data(gdf: gpd.GeoDataFrame, columns: list[np.ndarray]) -> dict:
+    """The per-feature part of a theme payload: y (style code per feature, one char: kind*2 +
+    coarse), p (point coordinates), g (line/zone coordinates), c (popup columns)."""
+    kinds, points, shapes = _geometries(gdf.geometry.values)
     precision = pd.to_numeric(gdf["geom_precision"], errors="coerce").fillna(0).to_numpy() \
         if "geom_precision" in gdf else np.zeros(len(gdf))
-    coarse = (precision >= COARSE_PRECISION).astype(int)
-    columns = [_encode_column(values) for values in popup_values(gdf, lang)]
-    return {"k": kinds, "g": coords, "y": (np.asarray(kinds, dtype=int) * 2 + coarse).tolist(),
-            "st": _styles(colour), "c": columns, "t": popup_template(lang), "cl": cluster}
+    styles = kinds * 2 + (precision >= COARSE_PRECISION)
+    return {"y": "".join(styles.astype(str).tolist()), "p": points, "g": shapes,
+            "c": [_encode_column(values) for values in columns]}
+
+
+def _pack(data: dict) -> dict:
+    """`data` as is, or as {"z": base64 gzip of its JSON} when large (deterministic: mtime 0)."""
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if len(raw) < GZIP_MIN_CHARS:
+        return data
+    packed = gzip.compress(raw.encode("utf-8"), compresslevel=5, mtime=0)
+    return {"z": base64.b64encode(packed).decode("ascii")}
+
+
+def unpack(payload: dict) -> dict:
+    """The payload with its per-feature part readable (inverse of `_pack`), as the browser sees it."""
+    if "z" not in payload:
+        return payload
+    data = json.loads(gzip.decompress(base64.b64decode(payload["z"])).decode("utf-8"))
+    return {**{k: v for k, v in payload.items() if k != "z"}, **data}
+
+
+def decode_payload(payload: dict) -> dict:
+    """Per feature, what ATLAS_JS draws: k (kind), y (style index), g (Leaflet coordinates),
+    c (popup columns as lists of escaped strings). For tests and tools."""
+    data = unpack(payload)
+    y = [int(ch) for ch in data["y"]]
+    points = iter(np.asarray(data["p"], dtype=float).reshape(-1, 2) / 10 ** COORD_DECIMALS)
+    shapes = iter(data["g"])
+    geoms = [next(points).tolist() if code // 2 == 0 else next(shapes) for code in y]
+
+    def cells(col: Any) -> list[str]:
+        if isinstance(col, list):
+            return col
+        if "s" in col:
+            return [col["u"][CODE_ALPHABET.index(ch)] for ch in col["s"]]
+        if "i" in col:
+            return [col["u"][i] for i in col["i"]]
+        return [col["u"][0]] * len(y)
+
+    return {"k": [code // 2 for code in y], "y": y, "g": geoms, "c": [cells(col) for col in data["c"]]}
+
+
+def layer_payload(gdf: gpd.GeoDataFrame, colour: str, lang: str = "zh", cluster: bool = False,
+                  columns: list[np.ndarray] | None = None) -> dict:
+    """The compact browser payload of one theme (format in atlas._assets.ATLAS_JS); `columns`
+    are its popup values when already computed for a larger frame."""
+    gdf = _drawable(gdf)
+    if columns is None:
+        columns = [v.to_numpy() for v in popup_values(gdf, lang)]
+    return {"st": _styles(colour), "t": popup_template(lang), "cl": cluster, **_pack(_theme_data(gdf, columns))}
+
+
+def _outline_styles(province: dict, county: dict) -> list[dict]:
+    """Styles indexed by kind * 2 + (1 for a county): the same for every kind."""
+    return [province, county] * 3
 
 
 def boundary_payload(provinces: gpd.GeoDataFrame | None, counties: gpd.GeoDataFrame | None) -> dict:
-    """Non-interactive outlines: provinces (style 0) and counties (style 1)."""
-    kinds, coords, styles = [], [], []
-    for style, part in ((1, counties), (0, provinces)):
+    """Non-interactive outlines: provinces and counties (same format as a theme, no popups)."""
+    styles, coords = [], []
+    for is_county, part in ((1, counties), (0, provinces)):
         if part is None:
             continue
         for geom in part.geometry.values:
-            if geom is None or geom.is_empty:
+            if geom is None or geom.is_empty or geom.geom_type == "Point":
                 continue
             kind, latlngs = _latlngs(geom, BOUNDARY_DECIMALS)
-            kinds.append(kind)
+            styles.append(str(kind * 2 + is_county))
             coords.append(latlngs)
-            styles.append(style)
     base = {"fill": False, "interactive": False}
-    return {"k": kinds, "g": coords, "y": styles, "c": [], "t": "", "cl": False,
-            "st": [{**base, "color": "#5f6b73", "weight": 1.4}, {**base, "color": "#a9b4bb", "weight": 0.5}]}
+    return {"y": "".join(styles), "p": [], "g": coords, "c": [], "t": "", "cl": False,
+            "st": _outline_styles({**base, "color": "#5f6b73", "weight": 1.4}, {**base, "color": "#a9b4bb", "weight": 0.5})}
 
 
 # ---------------------------------------------------------------- boundaries (offline base)
@@ -290,9 +353,9 @@ def graticule_payload(step: float = 2.0) -> dict:
     lats = np.arange(38.0, 54.0 + step, step)
     lons = np.arange(116.0, 136.0 + step, step)
     lines = [[[lat, lons[0]], [lat, lons[-1]]] for lat in lats] + [[[lats[0], lon], [lats[-1], lon]] for lon in lons]
-    return {"k": [1] * len(lines), "g": [[[float(a), float(b)] for a, b in ln] for ln in lines],
-            "y": [0] * len(lines), "c": [], "t": "", "cl": False,
-            "st": [{"color": "#b8c2c8", "weight": 0.6, "dashArray": "2 4", "interactive": False}]}
+    grid = {"color": "#b8c2c8", "weight": 0.6, "dashArray": "2 4", "interactive": False}
+    return {"y": "2" * len(lines), "p": [], "g": [[[float(a), float(b)] for a, b in ln] for ln in lines],
+            "c": [], "t": "", "cl": False, "st": _outline_styles(grid, grid)}
 
 
 # ---------------------------------------------------------------- GCJ-02 for AMap
@@ -355,7 +418,7 @@ class _Raw(Element):
 
 
 class AtlasLayer(JSCSSMixin, Layer):
-    """A Leaflet layer built in the browser from a compact payload (one theme, or the base).
+    """The base outlines: a Leaflet layer built in the browser from a compact payload.
 
     Its script is added to the page as is: folium would otherwise re-parse the rendered script
     as a Jinja template, which is slow on megabytes of data and would evaluate any `{{` in it.
@@ -371,27 +434,58 @@ class AtlasLayer(JSCSSMixin, Layer):
                  control: bool = True, show: bool = True, payload_json: str | None = None):
         super().__init__(name=name, overlay=overlay, control=control, show=show)
         self._name = "AtlasLayer"
-        self.payload = payload
+        self.payload = {**payload, "n": name}
         self._payload_json = payload_json
         self.theme = theme
-        self.default_js = _assets.leaflet_js() + (_assets.markercluster_js() if payload.get("cl") else [])
-        self.default_css = _assets.leaflet_css() + (_assets.markercluster_css() if payload.get("cl") else [])
+        self.default_js = _assets.leaflet_js() + _assets.markercluster_js()
+        self.default_css = _assets.leaflet_css() + _assets.markercluster_css()
 
     def payload_js(self) -> str:
         return self._payload_json if self._payload_json is not None else to_js(self.payload)
 
     def render(self, **kwargs: Any) -> None:
-        figure = self.get_root()
-        for name, url in self.default_js:
-            figure.header.add_child(JavascriptLink(url), name=name)
-        for name, url in self.default_css:
-            figure.header.add_child(CssLink(url), name=name)
+        _render_raw(self, kwargs)
         if self.show:
-            self.add_child(ElementAddToElement(self.get_name(), self._parent.get_name()),
-                           name=self.get_name() + "_add")
-        figure.script.add_child(_Raw(self._template.module.script(self, kwargs)), name=self.get_name())
-        for child in self._children.values():
-            child.render(**kwargs)
+            add = ElementAddToElement(self.get_name(), self._parent.get_name())
+            self.get_root().script.add_child(_Raw(add._template.module.script(add, kwargs)),
+                                             name=self.get_name() + "_add")
+            self.add_child(add, name=self.get_name() + "_add")
+
+
+def _render_raw(element: Any, kwargs: dict) -> None:
+    """Header links of `element` and its script, added to the figure without Jinja re-parsing."""
+    figure = element.get_root()
+    for name, url in element.default_js:
+        figure.header.add_child(JavascriptLink(url), name=name)
+    for name, url in element.default_css:
+        figure.header.add_child(CssLink(url), name=name)
+    figure.script.add_child(_Raw(element._template.module.script(element, kwargs)), name=element.get_name())
+
+
+class AtlasThemes(folium.FeatureGroup):
+    """Every theme layer of a selection, with the layer control listing them, as one Leaflet layer
+    (`atlasThemes` in ATLAS_JS). `layers`: per theme {"th": theme, "n": control label (escaped
+    HTML), **layer_payload}. A FeatureGroup so streamlit-folium can swap it on a rerun
+    (`st_folium(..., feature_group_to_add=...)`) without rebuilding the map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = atlasThemes({{ this.payload_js() }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, layers: list[dict], payload_json: str | None = None):
+        super().__init__(name="themes", control=False)
+        self.layers = layers
+        self._payload_json = payload_json
+        self.default_js = _assets.leaflet_js() + _assets.markercluster_js()
+        self.default_css = _assets.leaflet_css() + _assets.markercluster_css()
+
+    def payload_js(self) -> str:
+        return self._payload_json if self._payload_json is not None else to_js(self.layers)
+
+    def render(self, **kwargs: Any) -> None:
+        _render_raw(self, kwargs)
 
 
 class Legend(MacroElement):
@@ -450,55 +544,78 @@ def _tile_layers(basemap: str, lang: str, tianditu_key: str) -> list[folium.Tile
     return []
 
 
-def make_map(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh", *,
-             tianditu_key: str = "", boundaries: Path | None = BOUNDARIES_GPKG,
-             cluster: bool | None = None, fit: bool = True) -> folium.Map:
-    """The atlas map of `gdf` (schema.FIELD_NAMES + geometry, EPSG:4326).
-
-    basemap: "offline" (outlines only), "osm", "tianditu" (needs `tianditu_key`; without one the
-    offline base is used) or "amap" (every drawn geometry shifted to GCJ-02 to match its tiles).
-    cluster: cluster the points of a theme; None clusters themes with > CLUSTER_MIN_POINTS points.
-    """
+def _check_basemap(basemap: str, tianditu_key: str) -> str:
     if basemap not in BASEMAPS:
         msg = f"Unknown basemap {basemap!r}. Supported basemaps: {', '.join(BASEMAPS)}."
         raise ValueError(msg)
-    if basemap == "tianditu" and not tianditu_key:
-        basemap = "offline"
-    provinces, _ = load_boundaries(boundaries) if boundaries else (None, None)
-    if basemap == "amap":
-        gdf = shift_to_gcj02(gdf)
+    return "offline" if basemap == "tianditu" and not tianditu_key else basemap
 
+
+def base_map(basemap: str = "offline", lang: str = "zh", *, tianditu_key: str = "",
+             boundaries: Path | None = BOUNDARIES_GPKG) -> folium.Map:
+    """The map without features: tiles, offline outlines (or a graticule), legend, assets. The
+    same arguments give the same script, so streamlit-folium keeps it across reruns."""
+    basemap = _check_basemap(basemap, tianditu_key)
+    provinces, _ = load_boundaries(boundaries) if boundaries else (None, None)
     m = folium.Map(location=REGION_CENTER, zoom_start=5, tiles=None, prefer_canvas=True, control_scale=True)
     m.options.update(min_zoom=3, max_zoom=18)  # on the map itself: clustering needs it without tiles
-    m.default_js = _assets.leaflet_js()
-    m.default_css = _assets.leaflet_css()
+    m.default_js = _assets.leaflet_js() + _assets.markercluster_js()
+    m.default_css = _assets.leaflet_css() + _assets.markercluster_css()
     m.get_root().header.add_child(Element(_POPUP_CSS), name="atlas_css")
-    tiles = _tile_layers(basemap, lang, tianditu_key)
-    for tile in tiles:
+    for tile in _tile_layers(basemap, lang, tianditu_key):
         tile.add_to(m)
     _OfflineBackground().add_to(m)  # pale sea/land tone under the outlines, seen when tiles fail
 
     base_name = html.escape(text("boundaries", lang))
     if provinces is not None:
-        base, base_js = _base_payload(str(boundaries), basemap == "amap")
-        AtlasLayer(base, name=base_name, payload_json=base_js).add_to(m)
+        base, _ = _base_payload(str(boundaries), basemap == "amap")
+        payload = {**base, "n": base_name}
+        AtlasLayer(payload, name=base_name, payload_json=to_js(payload)).add_to(m)
     else:
         AtlasLayer(graticule_payload(), name=base_name).add_to(m)
-
-    for theme in _theme_order(gdf["theme"].unique() if len(gdf) else []):
-        part = gdf[gdf["theme"] == theme]
-        colour = THEMES.get(theme, ("", "", "", UNKNOWN_COLOUR))[3]
-        n_points = int((part.geom_type == "Point").sum())
-        clustered = n_points > CLUSTER_MIN_POINTS if cluster is None else cluster
-        kind = "point" if n_points == len(part) else "line"
-        label = f"{_swatch(colour, kind)}{html.escape(theme_label(theme, lang))} ({len(part)})"
-        AtlasLayer(layer_payload(part, colour, lang, clustered), name=label, theme=theme).add_to(m)
-
     legend = (f"{_swatch('#555')}{html.escape(text('legend_solid', lang))}<br>"
               f'<span class="atlas-swatch" style="border-top:3px dashed #555;height:0"></span>'
               f"{html.escape(text('legend_dashed', lang))}")
     Legend(legend).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return m
+
+
+def theme_layers(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh",
+                 cluster: bool | None = None) -> AtlasThemes:
+    """One toggleable layer per theme of `gdf` (colours from schema.THEMES), as an AtlasThemes.
+    The popup values are computed once for all rows; basemap "amap" shifts to GCJ-02."""
+    if basemap == "amap":
+        gdf = shift_to_gcj02(gdf)
+    gdf = _drawable(gdf)
+    columns = [v.to_numpy() for v in popup_values(gdf, lang)]
+    themes = gdf["theme"].to_numpy() if len(gdf) else np.array([], dtype=object)
+    is_point = shapely.get_type_id(gdf.geometry.values) == 0
+    layers = []
+    for theme in _theme_order(pd.unique(themes)):
+        rows = np.flatnonzero(themes == theme)
+        colour = THEMES.get(theme, ("", "", "", UNKNOWN_COLOUR))[3]
+        n_points = int(is_point[rows].sum())
+        clustered = n_points > CLUSTER_MIN_POINTS if cluster is None else cluster
+        label = f"{_swatch(colour, 'point' if n_points == len(rows) else 'line')}" \
+                f"{html.escape(theme_label(theme, lang))} ({len(rows)})"
+        payload = {"st": _styles(colour), "t": popup_template(lang), "cl": clustered,
+                   **_pack(_theme_data(gdf.iloc[rows], [c[rows] for c in columns]))}
+        layers.append({"th": theme, "n": label, **payload})
+    return AtlasThemes(layers)
+
+
+def make_map(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "zh", *,
+             tianditu_key: str = "", boundaries: Path | None = BOUNDARIES_GPKG,
+             cluster: bool | None = None, fit: bool = True) -> folium.Map:
+    """The atlas map of `gdf` (schema.FIELD_NAMES + geometry, EPSG:4326): base_map + theme_layers.
+
+    basemap: "offline" (outlines only), "osm", "tianditu" (needs `tianditu_key`; without one the
+    offline base is used) or "amap" (every drawn geometry shifted to GCJ-02 to match its tiles).
+    cluster: cluster the points of a theme; None clusters themes with > CLUSTER_MIN_POINTS points.
+    """
+    m = base_map(basemap, lang, tianditu_key=tianditu_key, boundaries=boundaries)
+    basemap = _check_basemap(basemap, tianditu_key)
+    theme_layers(gdf, basemap, lang, cluster).add_to(m)
     if fit and len(gdf):
         minx, miny, maxx, maxy = gdf.total_bounds
         if np.isfinite([minx, miny, maxx, maxy]).all():

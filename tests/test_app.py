@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -140,6 +141,9 @@ def test_corrupt_geopackage_is_a_clear_error(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert len(at.error) == 1 and "railway.gpkg" in at.error[0].value
+    # the readable layers are still shown in the table
+    table = at.dataframe[0].value
+    assert len(table) > 0
 
 
 def test_empty_layers_folder_says_to_build(tmp_path, monkeypatch):
@@ -153,3 +157,12 @@ def test_download_buttons_offered(app):
     run_ok(app)
     labels = {b.proto.label for b in app.get("download_button")}
     assert {"GeoJSON", "CSV", "GeoPackage", "KML", "Shapefile (zip)", "地图图片 PNG", "地图 PDF"} <= labels
+
+
+def test_snapshot_formats_match_the_snapshot_module():
+    # The app names the formats without importing atlas.snapshot (matplotlib) at page load.
+    from atlas import snapshot
+
+    source = Path(APP).read_text(encoding="utf-8")
+    declared = re.search(r"^SNAPSHOT_FORMATS = (\(.*?\))", source, re.MULTILINE).group(1)
+    assert ast.literal_eval(declared) == snapshot.SNAPSHOT_FORMATS

@@ -145,13 +145,26 @@ def test_map_popup_and_province_filter_offline(app_url, browser):
     assert frame.locator(".atlas-popup img").count() == 0
     page.screenshot(path=str(ARTIFACTS / "app_popup.png"))
 
-    # Filter to Liaoning in the sidebar: the count and the drawn features follow.
+    # The layer control lists the base outlines and every theme; toggling a theme hides it.
+    themes = list(dict.fromkeys(fixture_gdf()["theme"]))
+    labels = frame.locator(".leaflet-control-layers-overlays label")
+    assert labels.count() == len(themes) + 1
+    railway = sum(fixture_gdf()["theme"] == "railway")
+    frame.locator(".leaflet-control-layers-overlays input").nth(1).uncheck()  # railway, first theme
+    assert frame.evaluate(DRAWN_JS) == total - railway
+    frame.locator(".leaflet-control-layers-overlays input").nth(1).check()
+    assert frame.evaluate(DRAWN_JS) == total
+
+    # Filter to Liaoning in the sidebar: the count and the drawn features follow, and only the
+    # feature layers are swapped: the map (and its iframe) stays, marked here before the change.
+    frame.evaluate("() => { window.atlasMarker = 'kept'; }")
     page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
     page.get_by_role("option", name="辽宁").click()
     page.keyboard.press("Escape")
     expected = sum("辽宁" in p.split(";") for p in fixture_gdf()["provinces"])
     page.get_by_text(f"显示 {expected} / {total} 个项目").wait_for(timeout=60_000)
-    _drawn(page, exactly=expected)
+    frame, _ = _drawn(page, exactly=expected)
+    assert frame.evaluate("() => window.atlasMarker") == "kept"
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "app_liaoning.png"))
 

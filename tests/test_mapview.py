@@ -10,23 +10,25 @@ import pytest
 import shapely
 from app_fixtures import HOSTILE_NAMES, fixture_gdf, synthetic_points
 
-from atlas import mapview
+from atlas import _assets, mapview
 from atlas.i18n import theme_label
 from atlas.schema import THEMES
 
 CDN_HOSTS = ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "fontawesome", "unpkg")
 
 
-def _layers(m):
-    return [c for c in m._children.values() if isinstance(c, mapview.AtlasLayer)]
+def _base(m):
+    return next(c for c in m._children.values() if isinstance(c, mapview.AtlasLayer))
+
+
+def _themes(m):
+    return next(c for c in m._children.values() if isinstance(c, mapview.AtlasThemes))
 
 
 def _theme_layer(m, theme):
-    return next(layer for layer in _layers(m) if layer.theme == theme)
-
-
-def _cell(column, i):
-    return column[i] if isinstance(column, list) else column["u"][column["i"][i]]
+    """The theme's payload as the browser decodes it (kinds, styles, coordinates, popup cells)."""
+    layer = next(layer for layer in _themes(m).layers if layer["th"] == theme)
+    return {**layer, **mapview.decode_payload(layer)}
 
 
 def _all_elements(element):
@@ -78,8 +80,7 @@ def test_popup_and_tooltip_escape_hostile_names(name):
     assert html.escape(name) in popup
     assert "<script" not in popup and "<img" not in popup and "<b>bold" not in popup
     layer = _theme_layer(mapview.make_map(gdf), row["theme"])
-    tooltips = [_cell(layer.payload["c"][0], i) for i in range(len(layer.payload["k"]))]
-    assert html.escape(name) in tooltips
+    assert html.escape(name) in layer["c"][0]  # the tooltips
 
 
 def test_map_html_never_contains_raw_hostile_text():
@@ -93,31 +94,29 @@ def test_map_html_never_contains_raw_hostile_text():
 def test_popup_template_filled_like_the_browser_equals_popup_html():
     gdf = fixture_gdf(hostile=True)
     layer = _theme_layer(mapview.make_map(gdf, lang="en"), "railway")
-    template = layer.payload["t"]
+    template = layer["t"]
     rows = gdf[gdf["theme"] == "railway"]
     for i in range(len(rows)):  # the substitution ATLAS_JS performs on a click
-        filled = re.sub("\u0001(\\d+)\u0001", lambda m, i=i: _cell(layer.payload["c"][int(m.group(1))], i), template)
+        filled = re.sub("\u0001(\\d+)\u0001", lambda m, i=i: layer["c"][int(m.group(1))][i], template)
         assert filled == mapview.popup_html(rows.iloc[i], "en")
 
 
 def test_each_theme_is_a_toggleable_layer_with_its_colour():
     gdf = fixture_gdf()
     m = mapview.make_map(gdf, lang="en")
-    layers = {layer.theme: layer for layer in _layers(m) if layer.theme}
-    assert set(layers) == set(gdf["theme"])
+    layers = {layer["th"]: layer for layer in _themes(m).layers}
+    assert list(layers) == [t for t in THEMES if t in set(gdf["theme"])]  # legend order
     for theme, layer in layers.items():
-        assert layer.overlay and layer.control
-        assert theme_label(theme, "en") in layer.layer_name
-        assert f"({(gdf['theme'] == theme).sum()})" in layer.layer_name
-        assert THEMES[theme][3] in {s.get("color") for s in layer.payload["st"]} | {
-            s.get("fillColor") for s in layer.payload["st"]}
-    assert any(type(c).__name__ == "LayerControl" for c in m._children.values())
+        assert theme_label(theme, "en") in layer["n"]  # the layer control's label
+        assert f"({(gdf['theme'] == theme).sum()})" in layer["n"]
+        assert THEMES[theme][3] in {s.get("color") for s in layer["st"]} | {s.get("fillColor") for s in layer["st"]}
+    assert "atlasThemes(" in mapview.map_html(m) and "L.control.layers(" in _assets.ATLAS_JS  # themes, their control
 
 
 def test_lines_zones_points_and_coarse_precision_dashed():
     gdf = fixture_gdf()
     m = mapview.make_map(gdf)
-    rail, eco, airport, power = (_theme_layer(m, t).payload for t in ("railway", "eco_zone", "airport", "power"))
+    rail, eco, airport, power = (_theme_layer(m, t) for t in ("railway", "eco_zone", "airport", "power"))
     assert set(rail["k"]) == {1} and set(eco["k"]) == {2} and set(airport["k"]) == {0}
 
     def style(p, i):
@@ -128,12 +127,14 @@ def test_lines_zones_points_and_coarse_precision_dashed():
     zone = power["k"].index(2)  # the province-wide wind power base, precision 4
     assert "dashArray" in style(power, zone)
     assert "dashArray" not in style(power, power["k"].index(0))
+    # lines keep their stops (simplified for drawing only within SHAPE_TOLERANCE)
+    assert rail["g"][0] == [[round(y, 4), round(x, 4)] for x, y in gdf.geometry.iloc[0].coords]
 
 
 def test_amap_shifts_drawn_geometry_to_gcj02_only_for_amap():
     gdf = fixture_gdf()
-    wgs = _theme_layer(mapview.make_map(gdf, basemap="osm"), "airport").payload["g"]
-    gcj = _theme_layer(mapview.make_map(gdf, basemap="amap"), "airport").payload["g"]
+    wgs = _theme_layer(mapview.make_map(gdf, basemap="osm"), "airport")["g"]
+    gcj = _theme_layer(mapview.make_map(gdf, basemap="amap"), "airport")["g"]
     shifts_m = [np.hypot((b[0] - a[0]) * 111_000, (b[1] - a[1]) * 111_000 * np.cos(np.radians(a[0])))
                 for a, b in zip(wgs, gcj)]
     assert all(100 < s < 900 for s in shifts_m), shifts_m
@@ -150,8 +151,8 @@ def test_wgs84_to_gcj02_known_offset_and_outside_china():
 def test_points_cluster_automatically_only_when_many():
     few = mapview.make_map(synthetic_points(200))
     many = mapview.make_map(synthetic_points(4 * (mapview.CLUSTER_MIN_POINTS + 10)))
-    assert not any(layer.payload["cl"] for layer in _layers(few))
-    assert all(layer.payload["cl"] for layer in _layers(many) if layer.theme)
+    assert not any(layer["cl"] for layer in _themes(few).layers)
+    assert all(layer["cl"] for layer in _themes(many).layers)
     # Leaflet.markercluster refuses a map without maxZoom ("Map has no maxZoom specified")
     assert '"maxZoom": 18' in mapview.map_html(many)
 
@@ -160,9 +161,28 @@ def test_dictionary_encoding_round_trips_every_value():
     gdf = synthetic_points(500)
     payload = mapview.layer_payload(gdf, "#000000")
     values = mapview.popup_values(gdf)
-    for column, expected in zip(payload["c"], values):
-        assert [_cell(column, i) for i in range(len(gdf))] == [html.escape(v) for v in expected]
-    assert isinstance(payload["c"][2], list) and isinstance(payload["c"][3], dict)  # ids unique, themes repeat
+    decoded = mapview.decode_payload(payload)
+    for column, expected in zip(decoded["c"], values):
+        assert column == [html.escape(v) for v in expected]
+    ids, themes, subtypes = payload["c"][2], payload["c"][3], payload["c"][4]
+    assert isinstance(ids, list)  # all distinct: a plain list
+    assert set(themes) == {"u", "s"} and len(themes["u"]) == 4 and len(themes["s"]) == len(gdf)  # a char each
+    assert subtypes == {"u": ["合成"]}  # constant: no per-feature codes
+    assert decoded["g"] == [[round(y, 5), round(x, 5)] for x, y in shapely.get_coordinates(gdf.geometry.values)]
+
+
+def test_large_payload_travels_gzipped_and_still_escaped(monkeypatch):
+    monkeypatch.setattr(mapview, "GZIP_MIN_CHARS", 20_000)
+    gdf = synthetic_points(2_000)
+    gdf.loc[7, "name_zh"] = HOSTILE_NAMES[1]
+    m = mapview.make_map(gdf)
+    payloads = _themes(m).layers
+    assert all("z" in p and "c" not in p for p in payloads)  # over GZIP_MIN_CHARS: packed
+    page = mapview.map_html(m)
+    assert "<img src=x onerror" not in page and "DecompressionStream" in _assets.ATLAS_JS
+    layer = _theme_layer(m, gdf.loc[7, "theme"])
+    assert html.escape(HOSTILE_NAMES[1]) in layer["c"][0]
+    assert sum(len(_theme_layer(m, p["th"])["k"]) for p in payloads) == len(gdf)
 
 
 def test_tianditu_needs_a_key_and_quotes_it():
@@ -178,8 +198,8 @@ def test_unknown_basemap_is_a_clear_error():
 
 
 def test_offline_base_uses_boundaries_or_falls_back_to_graticule(tmp_path):
-    with_file = _layers(mapview.make_map(fixture_gdf()))[0].payload
-    without = _layers(mapview.make_map(fixture_gdf(), boundaries=tmp_path / "missing.gpkg"))[0].payload
+    with_file = mapview.decode_payload(_base(mapview.make_map(fixture_gdf())).payload)
+    without = mapview.decode_payload(_base(mapview.make_map(fixture_gdf(), boundaries=tmp_path / "missing.gpkg")).payload)
     if mapview.BOUNDARIES_GPKG.is_file():
         assert 2 in with_file["k"] and len(with_file["k"]) > 30  # province and county polygons
     assert set(without["k"]) == {1} and not without["c"]  # grid lines, not interactive
