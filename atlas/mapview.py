@@ -198,12 +198,22 @@ def _styles(colour: str) -> list[dict[str, Any]]:
     ]
 
 
+def _escape_all(texts: list[str]) -> list[str]:
+    """html.escape of every text, done in one pass over their join (the separator \x00 is
+    not changed by escaping and cannot occur in plan text)."""
+    if not texts:
+        return []
+    if any("\x00" in t for t in texts):
+        return [html.escape(t) for t in texts]
+    return html.escape("\x00".join(texts)).split("\x00")
+
+
 def _encode_column(values: np.ndarray) -> Any:
     """Escaped strings of one popup column, in the most compact of four forms (see ATLAS_JS):
     {"u": [v]} when constant, {"u": uniques, "s": one CODE_ALPHABET char per feature} for up to
     64 distinct values, {"u": uniques, "i": codes} when values repeat, else a plain list."""
     codes, uniques = pd.factorize(values, sort=False)
-    escaped = [html.escape(str(u)) for u in uniques]
+    escaped = _escape_all([str(u) for u in uniques])
     if len(uniques) <= 1:
         return {"u": escaped or [""]}
     if len(uniques) <= len(CODE_ALPHABET):
@@ -241,7 +251,7 @@ def _pack(data: dict) -> dict:
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     if len(raw) < GZIP_MIN_CHARS:
         return data
-    packed = gzip.compress(raw.encode("utf-8"), compresslevel=5, mtime=0)
+    packed = gzip.compress(raw.encode("utf-8"), compresslevel=3, mtime=0)
     return {"z": base64.b64encode(packed).decode("ascii")}
 
 

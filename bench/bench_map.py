@@ -76,11 +76,15 @@ def fast_cluster_map(gdf) -> tuple[float, str]:
 
 
 def kept(page: str, n_themes: int) -> str:
-    """What the atlas page keeps: popup template, theme layers (+ base), layer control."""
-    popups = "atlas-popup" in page and '"t":"\\u003cdiv class=\\"atlas-popup' in page
-    layers = len(re.findall(r"= atlasLayer\(", page))
-    control = "L.control.layers" in page
-    return (f"popups {'yes' if popups else 'NO'}, layers {layers} (themes {n_themes} + base), "
+    """What the atlas page keeps: popup template, theme layers (+ base), layer control.
+
+    The theme layers are one atlasThemes([...]) call with one entry ("th") per theme; the layer
+    control is built by atlasThemes in the inlined asset script, so its presence is the call."""
+    popups = "atlas-popup" in page
+    themes = len(re.findall(r'\{"th":"', page))
+    base = len(re.findall(r"= atlasLayer\(", page))
+    control = "atlasThemes(" in page
+    return (f"popups {'yes' if popups else 'NO'}, theme layers {themes} of {n_themes} + base {base}, "
             f"layer control {'yes' if control else 'NO'}")
 
 
