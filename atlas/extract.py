@@ -98,8 +98,11 @@ class Rules:
         """The rule whose title word occurs in a box heading ("专栏12 铁路重点项目"); the most
         specific (longest) title word wins."""
         title = box.partition(" ")[2]
-        hits = [(len(r["title"]), n, r) for n, r in self.boxes.items() if r.get("title") and r["title"] in title]
-        return max(hits, key=lambda h: (h[0], -h[1]))[2] | {"number": max(hits)[1]} if hits else None
+        hits = [(len(r["title"]), -n, n) for n, r in self.boxes.items() if r.get("title") and r["title"] in title]
+        if not hits:
+            return None
+        number = max(hits)[2]
+        return {**self.boxes[number], "number": number}
 
 
 def load_rules(path: Path = GEODATA_DIR / "extraction_rules.toml") -> Rules:
@@ -347,7 +350,6 @@ def _named_mentions(text, start, block: Block, ctx: _Context, rule: dict, lexico
     subtype = re.sub(r"^\d+、", "", block.subheading)
     body_end = block.end
     pattern = re.compile(r"（\d）([\u4e00-\u9fff]{1,10}?区)|([^。：；（）]{2,60})：")
-    pos = start
     for m in pattern.finditer(text, start, body_end):
         if m.group(1):
             subtype = m.group(1)
@@ -361,7 +363,6 @@ def _named_mentions(text, start, block: Block, ctx: _Context, rule: dict, lexico
         theme = rule.get("theme_by_subtype", {}).get(subtype, ctx.theme)
         out.append(Mention(name, theme, subtype, ctx.geom, places, ctx.evidence(m.start(2), sentence_end),
                            province_hint=ctx.hint, from_box=True))
-        pos = sentence_end
     return out
 
 
@@ -397,7 +398,7 @@ def _running_mentions(text, doc, block: Block, lexicon, rules: Rules) -> list[Me
         clause = text[c_start:c_end]
         hits = _noun_hits(clause, rules)
         for noun_rule, n_start, n_end in hits:
-            a, b = c_start, c_start + n_end
+            b = c_start + n_end
             # the enumeration ending at this noun: 、-separated elements back to the previous noun
             left = c_start + max((end for _, _, end in hits if end <= n_start), default=0)
             elements = _spans(text, left, b, "、和及")
@@ -590,9 +591,6 @@ def _point_places(raw: str, lexicon, geom: str) -> list[str]:
             return [name]
     return [first]
 
-
-def _has_place(raw: str, lexicon) -> bool:
-    return bool(lexicon.find_all(raw)) or any(a in raw for a in lexicon.abbreviations)
 
 
 def _is_bare_place(raw: str, lexicon) -> bool:

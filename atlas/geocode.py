@@ -29,7 +29,6 @@ from shapely.geometry import LineString, Point
 from atlas.gazetteer import (
     PROVINCES,
     TIER_NEIGHBOUR,
-    TIER_REGION,
     Gazetteer,
     Place,
     normalise,
