@@ -20,7 +20,6 @@ BOX_RE = re.compile(r"专栏(\d{1,2})：")
 FIGURE_RE = re.compile(r"图(\d{1,2})(?=[\u4e00-\u9fff])")
 # A short sentence that opens a running-text paragraph and names its topic: 铁路。 公路。 港口。
 TOPIC_RE = re.compile(r"(?:(?<=。)|^)([\u4e00-\u9fff]{2,6})。")
-TOPIC_MAX_CHARS = 6
 
 
 @dataclass(frozen=True)
@@ -210,9 +209,7 @@ def _is_punct(ch: str) -> bool:
 
 # --- markdown documents ----------------------------------------------------------------------
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s*(.+?)\s*$", re.M)
 _MD_ITEM = re.compile(r"^(\d{1,3})\.\s", re.M)
-_MD_PARA_LEAD = re.compile(r"(?:^|(?<=\n))([\u4e00-\u9fff]{2,12}(?:方面)?。)")
 _CN_SUBSECTION = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 
 
@@ -254,5 +251,5 @@ def _markdown_blocks(source: SourceText) -> list[Block]:
             lead = payload
         elif kind == "title":
             part = subsection = item = lead = ""
-        cursor = max(cursor, end if kind != "item" else end)
+        cursor = max(cursor, end)
     return blocks
