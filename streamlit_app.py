@@ -20,11 +20,9 @@ from streamlit_folium import st_folium
 from atlas import i18n, mapview
 from atlas._errors import AtlasError
 from atlas.export import export_features
-from atlas.filters import filter_features
+from atlas.filters import filter_features, filter_options
 from atlas.i18n import LANGS, text
 from atlas.layers import layer_files, read_layers
-from atlas.models import PROVINCES
-from atlas.schema import PRECISION
 from atlas.settings import LAYERS_DIR
 
 FILTERS = ("province", "theme", "subtype", "status", "precision")
@@ -33,12 +31,14 @@ MIME = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "applicati
         "kml": "application/vnd.google-earth.kml+xml", "shp": "application/zip", "png": "image/png", "pdf": "application/pdf"}
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def load_layers(layers_dir: str, stamp: tuple) -> tuple:
-    """The readable features of the layer folder and a message per unreadable file; `stamp`
-    (file names, mtimes, sizes) keys the cache."""
+    """(features, filter options, a message per unreadable file) of the layer folder; `stamp`
+    (file names, mtimes, sizes) keys the cache. One copy shared by every session and never
+    modified (filters return new frames), so a rerun copies nothing."""
     problems: list[str] = []
-    return read_layers(Path(layers_dir), problems=problems), problems
+    gdf = read_layers(Path(layers_dir), problems=problems)
+    return gdf, filter_options(gdf), problems
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -99,7 +99,7 @@ layers_dir = Path(os.environ.get("ATLAS_LAYERS_DIR", LAYERS_DIR))
 lang = st.session_state.get("lang") or (st.query_params.get("lang") if st.query_params.get("lang") in LANGS else "zh")
 try:
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in layer_files(layers_dir))
-    gdf_all, problems = load_layers(str(layers_dir), stamp)
+    gdf_all, options, problems = load_layers(str(layers_dir), stamp)
 except (AtlasError, OSError) as exc:
     st.error(text("load_error", lang, error=exc))
     st.stop()
@@ -110,43 +110,21 @@ if gdf_all.empty:
         st.error(text("no_layers", lang, path=layers_dir))
     st.stop()
 
-options = {"province": list(PROVINCES), "theme": [t for t, _, _ in mapview.theme_counts(gdf_all)],
-           "subtype": sorted(s for s in gdf_all["subtype"].dropna().unique() if s),
-           "status": sorted(set(gdf_all["status_2010"].fillna("")), key=lambda s: (s == "", s)),
-           "precision": list(PRECISION)}
 init_state(options)
-
-with st.sidebar:
-    lang = st.radio(text("language", lang), LANGS, format_func={"zh": "中文", "en": "English"}.get,
-                    horizontal=True, key="lang")
-    st.header(text("filters", lang))
-    labels = {"province": partial(i18n.province_label, lang=lang), "theme": partial(i18n.theme_label, lang=lang),
-              "subtype": str, "status": partial(i18n.status_label, lang=lang),
-              "precision": partial(i18n.precision_label, lang=lang)}
-    for name in FILTERS:
-        st.multiselect(text(name, lang), options[name], format_func=labels[name], key=name,
-                       placeholder=text("all", lang))
-    st.text_input(text("search", lang), key="q")
-    st.selectbox(text("basemap", lang), mapview.BASEMAPS, key="basemap",
-                 format_func=lambda b: text(f"basemap_{b}", lang))
-
 state = st.session_state
-st.query_params.from_dict({"lang": lang, "basemap": state.basemap, "q": state.q,
-                           **{name: [str(v) for v in state[name]] for name in FILTERS}})
+lang = state.lang
+labels = {"province": partial(i18n.province_label, lang=lang), "theme": partial(i18n.theme_label, lang=lang),
+          "subtype": str, "status": partial(i18n.status_label, lang=lang),
+          "precision": partial(i18n.precision_label, lang=lang)}
 shown = filter_features(gdf_all, provinces=state.province, themes=state.theme, subtypes=state.subtype,
                         statuses=state.status, precisions=state.precision, text=state.q)
 
-st.title(text("title", lang))
-st.caption(text("subtitle", lang))
-st.markdown(f"**{text('count', lang, shown=len(shown), total=len(gdf_all))}**")
-st.caption(" · ".join(f"{label} {n}" for _, label, n in mapview.theme_counts(shown, lang)))
-if state.basemap == "tianditu" and not tianditu_key():
-    st.info(text("tianditu_no_key", lang))
-
+# The map is sent first so the browser starts its iframe before it lays out the heading and the
+# sidebar (filled below, shown in place); the table and the downloads run only when opened.
+head = st.container()
 selected = (state.get("table") or {}).get("selection", {}).get("rows", [])
 chosen = selected and selected[0] < len(shown)
 center, zoom = mapview.feature_view(shown.geometry.iloc[selected[0]]) if chosen else (None, None)
-
 # The base map (tiles, outlines, legend) is the same script on every rerun, so streamlit-folium
 # keeps its iframe; only the theme layers are swapped in (feature_group_to_add) on a filter change.
 basemap = state.basemap if state.basemap != "tianditu" or tianditu_key() else "offline"
@@ -156,23 +134,47 @@ themes = mapview.AtlasThemes([], payload_json=themes_js(shown, selection_key, ba
 st_folium(fmap, key="map", height=620, width=None, returned_objects=[], center=center, zoom=zoom,
           feature_group_to_add=themes)
 
+with head:
+    st.title(text("title", lang))
+    st.caption(text("subtitle", lang))
+    st.markdown(f"**{text('count', lang, shown=len(shown), total=len(gdf_all))}**")
+    st.caption(" · ".join(f"{label} {n}" for _, label, n in mapview.theme_counts(shown, lang)))
+    if state.basemap == "tianditu" and not tianditu_key():
+        st.info(text("tianditu_no_key", lang))
+
+with st.sidebar:
+    st.radio(text("language", lang), LANGS, format_func={"zh": "中文", "en": "English"}.get, horizontal=True,
+             key="lang")
+    st.header(text("filters", lang))
+    for name in FILTERS:
+        st.multiselect(text(name, lang), options[name], format_func=labels[name], key=name,
+                       placeholder=text("all", lang))
+    st.text_input(text("search", lang), key="q")
+    st.selectbox(text("basemap", lang), mapview.BASEMAPS, key="basemap",
+                 format_func=lambda b: text(f"basemap_{b}", lang))
+st.query_params.from_dict({"lang": lang, "basemap": state.basemap, "q": state.q,
+                           **{name: [str(v) for v in state[name]] for name in FILTERS}})
+
 if shown.empty:
     st.warning(text("no_features", lang))
-st.subheader(text("table", lang), help=text("zoom_hint", lang))
-st.dataframe(mapview.table_frame(shown, lang), hide_index=True, width="stretch", on_select="rerun",
-             selection_mode="single-row", key="table")
+table = st.expander(text("table", lang, shown=len(shown)), key="show_table", on_change="rerun")
+if table.open:
+    table.caption(text("zoom_hint", lang))
+    table.dataframe(mapview.table_frame(shown, lang), hide_index=True, width="stretch", on_select="rerun",
+                    selection_mode="single-row", key="table")
 
-st.subheader(text("downloads", lang))
-caption = filters_caption(labels, lang)
-version = time.strftime("%Y-%m-%d", time.localtime(max((s[1] for s in stamp), default=0) / 1e9))
-downloads = [(name, partial(export_bytes, shown, fmt), f"atlas.{'zip' if fmt == 'shp' else fmt}", MIME[fmt])
+downloads = st.expander(text("downloads", lang), key="show_downloads", on_change="rerun")
+if downloads.open:
+    caption = filters_caption(labels, lang)
+    version = time.strftime("%Y-%m-%d", time.localtime(max((s[1] for s in stamp), default=0) / 1e9))
+    files = [(name, partial(export_bytes, shown, fmt), f"atlas.{'zip' if fmt == 'shp' else fmt}", MIME[fmt])
              for fmt, name in EXPORTS.items()]
-downloads.append((text("html_export", lang), lambda: mapview.map_html(mapview.make_map(
-    shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"), "atlas_map.html",
-    MIME["html"]))
-downloads += [(text(f"snapshot_{fmt}", lang), partial(snapshot_bytes, shown, fmt, lang,
+    files.append((text("html_export", lang), lambda: mapview.map_html(mapview.make_map(
+        shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"), "atlas_map.html",
+        MIME["html"]))
+    files += [(text(f"snapshot_{fmt}", lang), partial(snapshot_bytes, shown, fmt, lang,
                filters_caption=caption, data_version=version), f"atlas_map.{fmt}", MIME[fmt])
               for fmt in SNAPSHOT_FORMATS]
-cols = st.columns(4)
-for i, (label, data, file_name, mime) in enumerate(downloads):
-    cols[i % 4].download_button(label, data, file_name=file_name, mime=mime, key=f"dl_{file_name}")
+    cols = downloads.columns(4)
+    for i, (label, data, file_name, mime) in enumerate(files):
+        cols[i % 4].download_button(label, data, file_name=file_name, mime=mime, key=f"dl_{file_name}")

@@ -30,7 +30,6 @@ _EXTRA_PROVINCE_FORMS = {
     ),
 }
 _TEXT_FIELDS = ("name_zh", "name_en", "source_text")
-PINYIN_COLUMN = "_pinyin"  # optional precomputed search key (see with_search_keys)
 
 
 class FilterError(AtlasError, ValueError):
@@ -115,16 +114,6 @@ def pinyin_keys(names: pd.Series) -> pd.Series:
     return names.map(keys)
 
 
-def with_search_keys(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A copy of `gdf` with a PINYIN_COLUMN, so repeated text searches skip romanization.
-
-    Worth it for large frames an app keeps in a cache; `filter_features` works without it.
-    """
-    out = gdf.copy()
-    out[PINYIN_COLUMN] = pinyin_keys(gdf["name_zh"])
-    return out
-
-
 def text_matches(gdf: pd.DataFrame, text: str) -> pd.Series:
     """Boolean mask: `text` found in name_zh, name_en, the toneless pinyin of name_zh or source_text.
 
@@ -141,9 +130,20 @@ def text_matches(gdf: pd.DataFrame, text: str) -> pd.Series:
         if field in gdf:
             mask |= gdf[field].fillna("").astype(str).str.contains(plain, case=False, regex=False)
     if "name_zh" in gdf and any("a" <= c <= "z" for c in query):
-        keys = gdf[PINYIN_COLUMN] if PINYIN_COLUMN in gdf else pinyin_keys(gdf["name_zh"])
-        mask |= keys.str.contains(query, regex=False)
+        mask |= pinyin_keys(gdf["name_zh"]).str.contains(query, regex=False)
     return mask
+
+
+def filter_options(gdf: pd.DataFrame) -> dict[str, list]:
+    """The values each filter offers for `gdf`: every province and precision code, and the
+    themes (legend order), subtypes and 2010 statuses ("" = not reported, last) present."""
+    themes = set(gdf["theme"].dropna()) if len(gdf) else set()
+    statuses = set(gdf["status_2010"].fillna("")) if len(gdf) else set()
+    return {"province": list(PROVINCES),
+            "theme": [t for t in THEMES if t in themes] + sorted(themes - set(THEMES)),
+            "subtype": sorted({s for s in gdf["subtype"].dropna() if s}) if len(gdf) else [],
+            "status": sorted(statuses, key=lambda s: (s == "", s)),
+            "precision": list(PRECISION)}
 
 
 def filter_features(

@@ -91,9 +91,18 @@ def _map_unique(values: pd.Series, label: Any) -> pd.Series:
 def popup_values(rows: pd.DataFrame, lang: str = "zh") -> list[pd.Series]:
     """The 13 popup values of every row, as plain (unescaped) strings, in template order."""
     def col(name: str) -> pd.Series:
+        # numpy object arrays throughout: pandas' Arrow-backed str dtype would be converted back
+        # and forth on every step (half of make_map's time at 100k rows)
         if name not in rows:
-            return pd.Series([""] * len(rows), index=rows.index, dtype=object)
-        return rows[name].astype(object).where(rows[name].notna(), "").astype(str)
+            return pd.Series(np.full(len(rows), "", dtype=object), index=rows.index, dtype=object)
+        column = rows[name]
+        if column.dtype.kind in "biu":  # integers and booleans never hold NA: numpy formats them
+            values = column.to_numpy().astype(str).astype(object)
+        else:
+            values = column.to_numpy(dtype=object, na_value="")
+            if not isinstance(column.dtype, pd.StringDtype):  # floats, mixed objects
+                values = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
+        return pd.Series(values, index=rows.index, dtype=object)
 
     zh, en = col("name_zh"), col("name_en")
     shown, other = (en.where(en != "", zh), zh) if lang == "en" else (zh, en)

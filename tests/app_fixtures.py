@@ -124,3 +124,17 @@ def synthetic_points(n: int, seed: int = 0) -> gpd.GeoDataFrame:
     }, geometry=gpd.points_from_xy(rng.uniform(119, 134, n), rng.uniform(39, 53, n)), crs="EPSG:4326")
     gdf["layer"] = [f"{t}_point" for t in theme]
     return gdf
+
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+PANELS = ("show_table", "show_downloads")  # the app's lazy expanders (closed on a first visit)
+
+
+def app_test(timeout: float = 60, open_panels: bool = True):
+    """An AppTest of streamlit_app.py, with the table and download panels opened as a user would."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key in PANELS if open_panels else ():
+        at.session_state[key] = True
+    return at

@@ -7,17 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
-from app_fixtures import HOSTILE_NAMES, fixture_gdf, write_fixture_layers
+from app_fixtures import APP, HOSTILE_NAMES, app_test, fixture_gdf, write_fixture_layers
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TOTAL = len(fixture_gdf())
 
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(write_fixture_layers(tmp_path / "layers")))
-    return AppTest.from_file(APP, default_timeout=60)
+    return app_test()
 
 
 def shown_count(at: AppTest) -> tuple[int, int]:
@@ -121,7 +120,7 @@ def test_language_switch_keeps_filters(app):
 
 def test_hostile_names_reach_the_table_as_plain_text(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(write_fixture_layers(tmp_path / "l", hostile=True)))
-    at = run_ok(AppTest.from_file(APP, default_timeout=60))
+    at = run_ok(app_test())
     names = set(at.dataframe[0].value["名称"])
     assert set(HOSTILE_NAMES) <= names  # data cells, which st.dataframe draws as text
     assert not any("<script" in md.value or "<img" in md.value for md in at.markdown)
@@ -129,7 +128,7 @@ def test_hostile_names_reach_the_table_as_plain_text(tmp_path, monkeypatch):
 
 def test_missing_layers_folder_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(tmp_path / "nowhere"))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app_test().run()
     assert not at.exception
     assert len(at.error) == 1 and str(tmp_path / "nowhere") in at.error[0].value
 
@@ -138,7 +137,7 @@ def test_corrupt_geopackage_is_a_clear_error(tmp_path, monkeypatch):
     layers = write_fixture_layers(tmp_path / "layers")
     (layers / "railway.gpkg").write_bytes(b"this is not a geopackage")
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(layers))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app_test().run()
     assert not at.exception
     assert len(at.error) == 1 and "railway.gpkg" in at.error[0].value
     # the readable layers are still shown in the table
@@ -149,7 +148,7 @@ def test_corrupt_geopackage_is_a_clear_error(tmp_path, monkeypatch):
 def test_empty_layers_folder_says_to_build(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(tmp_path / "empty"))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app_test().run()
     assert not at.exception and "make build" in at.error[0].value
 
 
@@ -166,3 +165,14 @@ def test_snapshot_formats_match_the_snapshot_module():
     source = Path(APP).read_text(encoding="utf-8")
     declared = re.search(r"^SNAPSHOT_FORMATS = (\(.*?\))", source, re.MULTILINE).group(1)
     assert ast.literal_eval(declared) == snapshot.SNAPSHOT_FORMATS
+
+
+def test_table_and_downloads_run_only_when_opened(tmp_path, monkeypatch):
+    # A first visit draws the map without building the table or the download files.
+    monkeypatch.setenv("ATLAS_LAYERS_DIR", str(write_fixture_layers(tmp_path / "layers")))
+    at = run_ok(app_test(open_panels=False))
+    assert not at.dataframe and not at.get("download_button")
+    assert [e.label for e in at.expander][0] == f"属性表（{TOTAL} 个项目）"
+    at.session_state["show_table"] = True
+    run_ok(at)
+    assert len(at.dataframe[0].value) == TOTAL and not at.get("download_button")

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import re
 import threading
-from pathlib import Path
 
-from app_fixtures import write_fixture_layers
+from app_fixtures import app_test, write_fixture_layers
 from streamlit.testing.v1 import AppTest
 
 from atlas.filters import filter_features
 from atlas.layers import read_layers
-
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 # Ten different filter sets (widget key -> value), each selecting a different subset.
 SESSIONS = [
@@ -42,7 +39,7 @@ def shown_count(at: AppTest) -> int:
 
 def run_session(filters: dict, results: dict, index: int) -> None:
     try:
-        at = AppTest.from_file(APP, default_timeout=120)
+        at = app_test(120)
         at.run()
         for key, value in filters.items():
             widget = at.text_input(key=key) if key == "q" else at.multiselect(key=key)
@@ -51,6 +48,9 @@ def run_session(filters: dict, results: dict, index: int) -> None:
         results[index] = {
             "exception": [str(e.value) for e in at.exception],
             "error": [e.value for e in at.error],
+        }
+        assert not at.exception and not at.error, results[index]
+        results[index] |= {
             "count": shown_count(at),
             "ids": sorted(at.dataframe[0].value.iloc[:, 0]),
         }

@@ -3,7 +3,7 @@
 import pytest
 from _fixtures_delivery import make_gdf
 
-from atlas.filters import FilterError, filter_features, normalize_province
+from atlas.filters import FilterError, filter_features, filter_options, normalize_province
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +88,10 @@ def test_filters_combine_and_keep_order(gdf):
     assert len(gdf) == 6  # the input is not modified
 
 
-def test_precomputed_search_keys_give_the_same_result(gdf):
-    from atlas.filters import PINYIN_COLUMN, with_search_keys
-
-    keyed = with_search_keys(gdf)
-    assert keyed.loc[0, PINYIN_COLUMN] == "haerbin-daliankeyunzhuanxian"
-    for query in ("haerbin", "jilin", "呼伦贝尔", "Hulunbuir"):
-        assert (
-            filter_features(keyed, text=query)["id"].tolist()
-            == filter_features(gdf, text=query)["id"].tolist()
-        )
-    assert PINYIN_COLUMN not in gdf.columns
+def test_filter_options_offer_what_the_features_hold(gdf):
+    options = filter_options(gdf)
+    assert options["province"] == ["辽宁", "吉林", "黑龙江", "内蒙古"]
+    assert options["theme"] == ["railway", "eco_zone"]  # legend (schema.THEMES) order, not A-Z
+    assert options["status"] == ["铺轨", ""]  # "not reported" last
+    assert set(options["subtype"]) == set(gdf["subtype"])
+    assert filter_options(gdf.iloc[:0])["theme"] == []

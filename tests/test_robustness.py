@@ -33,9 +33,8 @@ from atlas.layers import read_layers
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 from _synthetic import permute_places, place_permutation
-from app_fixtures import fixture_gdf, write_fixture_layers
+from app_fixtures import app_test, fixture_gdf, write_fixture_layers
 
-APP = str(REPO / "streamlit_app.py")
 SAMPLE = REPO / "tests" / "data" / "sample_plan" / "sample_plan.txt"
 AIRPORT_BOX = "新建机场新建机场新建机场新建机场：本溪、朝阳、敦化。"  # a box sub-heading and its list in SAMPLE
 HOSTILE = {
@@ -288,7 +287,7 @@ def test_locked_geopackage_raises_layer_error_naming_the_file(locked_layers):
 
 def app_errors(layers_dir: Path, monkeypatch) -> AppTest:
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(layers_dir))
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.run()
     assert not at.exception, at.exception
     return at
@@ -357,7 +356,7 @@ def test_hostile_search_text_in_the_app_is_no_error(tmp_path, monkeypatch):
     layers = write_fixture_layers(tmp_path / "layers", hostile=True)
     gdf = read_layers(layers)
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(layers))
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.run()
     matched = 0
     for key, value in HOSTILE.items():
