@@ -217,17 +217,25 @@ def _escape_all(texts: list[str]) -> list[str]:
     return html.escape("\x00".join(texts)).split("\x00")
 
 
-def _encode_column(values: np.ndarray) -> Any:
-    """Escaped strings of one popup column, in the most compact of four forms (see ATLAS_JS):
-    {"u": [v]} when constant, {"u": uniques, "s": one CODE_ALPHABET char per feature} for up to
-    64 distinct values, {"u": uniques, "i": codes} when values repeat, else a plain list."""
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per value, the distinct values html.escape'd): a popup column factorized and escaped
+    once for all rows, so each theme only re-numbers integer codes."""
     codes, uniques = pd.factorize(values, sort=False)
-    escaped = _escape_all([str(u) for u in uniques])
-    if len(uniques) <= 1:
+    return codes, np.array(_escape_all([str(u) for u in uniques]), dtype=object)
+
+
+def _encode_column(codes: np.ndarray, escaped_uniques: np.ndarray) -> Any:
+    """The escaped strings of one popup column (`_factorize` output, or a row subset of its codes)
+    in the most compact of four forms (see ATLAS_JS): {"u": [v]} when constant, {"u": uniques,
+    "s": one CODE_ALPHABET char per feature} for up to 64 distinct values, {"u": uniques, "i":
+    codes} when values repeat, else a plain list. Uniques are in order of first appearance."""
+    codes, first = pd.factorize(codes, sort=False)
+    escaped = escaped_uniques[first].tolist()
+    if len(escaped) <= 1:
         return {"u": escaped or [""]}
-    if len(uniques) <= len(CODE_ALPHABET):
+    if len(escaped) <= len(CODE_ALPHABET):
         return {"u": escaped, "s": "".join(np.array(list(CODE_ALPHABET))[codes].tolist())}
-    if len(uniques) > len(values) // 2:
+    if len(escaped) > len(codes) // 2:
         return np.array(escaped, dtype=object)[codes].tolist()
     return {"u": escaped, "i": codes.tolist()}
 
@@ -244,7 +252,7 @@ def _geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[int], list[Any]]:
     return kinds, points, [_latlngs(g, SHAPE_DECIMALS)[1] for g in shapes]
 
 
-def _theme_data(gdf: gpd.GeoDataFrame, columns: list[np.ndarray]) -> dict:
+def _theme_data(gdf: gpd.GeoDataFrame, columns: list[tuple[np.ndarray, np.ndarray]]) -> dict:
     """The per-feature part of a theme payload: y (style code per feature, one char: kind*2 +
     coarse), p (point coordinates), g (line/zone coordinates), c (popup columns)."""
     kinds, points, shapes = _geometries(gdf.geometry.values)
@@ -252,7 +260,7 @@ def _theme_data(gdf: gpd.GeoDataFrame, columns: list[np.ndarray]) -> dict:
         if "geom_precision" in gdf else np.zeros(len(gdf))
     styles = kinds * 2 + (precision >= COARSE_PRECISION)
     return {"y": "".join(styles.astype(str).tolist()), "p": points, "g": shapes,
-            "c": [_encode_column(values) for values in columns]}
+            "c": [_encode_column(codes, escaped) for codes, escaped in columns]}
 
 
 def _pack(data: dict) -> dict:
@@ -300,7 +308,8 @@ def layer_payload(gdf: gpd.GeoDataFrame, colour: str, lang: str = "zh", cluster:
     gdf = _drawable(gdf)
     if columns is None:
         columns = [v.to_numpy() for v in popup_values(gdf, lang)]
-    return {"st": _styles(colour), "t": popup_template(lang), "cl": cluster, **_pack(_theme_data(gdf, columns))}
+    return {"st": _styles(colour), "t": popup_template(lang), "cl": cluster,
+            **_pack(_theme_data(gdf, [_factorize(values) for values in columns]))}
 
 
 def _outline_styles(province: dict, county: dict) -> list[dict]:
@@ -606,7 +615,7 @@ def theme_layers(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "z
     if basemap == "amap":
         gdf = shift_to_gcj02(gdf)
     gdf = _drawable(gdf)
-    columns = [v.to_numpy() for v in popup_values(gdf, lang)]
+    columns = [_factorize(v.to_numpy()) for v in popup_values(gdf, lang)]
     themes = gdf["theme"].to_numpy() if len(gdf) else np.array([], dtype=object)
     is_point = shapely.get_type_id(gdf.geometry.values) == 0
     layers = []
@@ -618,7 +627,7 @@ def theme_layers(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "z
         label = f"{_swatch(colour, 'point' if n_points == len(rows) else 'line')}" \
                 f"{html.escape(theme_label(theme, lang))} ({len(rows)})"
         payload = {"st": _styles(colour), "t": popup_template(lang), "cl": clustered,
-                   **_pack(_theme_data(gdf.iloc[rows], [c[rows] for c in columns]))}
+                   **_pack(_theme_data(gdf.iloc[rows], [(codes[rows], escaped) for codes, escaped in columns]))}
         layers.append({"th": theme, "n": label, **payload})
     return AtlasThemes(layers)
 
