@@ -618,6 +618,7 @@ def theme_layers(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "z
     columns = [_factorize(v.to_numpy()) for v in popup_values(gdf, lang)]
     themes = gdf["theme"].to_numpy() if len(gdf) else np.array([], dtype=object)
     is_point = shapely.get_type_id(gdf.geometry.values) == 0
+    drawn = gdf[[c for c in ("geom_precision", gdf.geometry.name) if c in gdf]]  # what _theme_data reads
     layers = []
     for theme in _theme_order(pd.unique(themes)):
         rows = np.flatnonzero(themes == theme)
@@ -627,7 +628,7 @@ def theme_layers(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "z
         label = f"{_swatch(colour, 'point' if n_points == len(rows) else 'line')}" \
                 f"{html.escape(theme_label(theme, lang))} ({len(rows)})"
         payload = {"st": _styles(colour), "t": popup_template(lang), "cl": clustered,
-                   **_pack(_theme_data(gdf.iloc[rows], [(codes[rows], escaped) for codes, escaped in columns]))}
+                   **_pack(_theme_data(drawn.iloc[rows], [(codes[rows], escaped) for codes, escaped in columns]))}
         layers.append({"th": theme, "n": label, **payload})
     return AtlasThemes(layers)
 
