@@ -8,7 +8,6 @@ the URL query parameters, so a link reopens the same view.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -17,18 +16,21 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_folium import st_folium
 
-from atlas import i18n, mapview
+from atlas import _assets, export, mapview
 from atlas._errors import AtlasError
-from atlas.export import export_features
 from atlas.filters import filter_features, filter_options
 from atlas.i18n import LANGS, text
 from atlas.layers import layer_files, read_layers
 from atlas.settings import LAYERS_DIR
+from atlas.view import (
+    FILTERS,
+    filters_caption,
+    query_from_view,
+    value_label,
+    view_from_query,
+)
 
-FILTERS = ("province", "theme", "subtype", "status", "precision")
-EXPORTS = {"geojson": "GeoJSON", "csv": "CSV", "gpkg": "GeoPackage", "kml": "KML", "shp": "Shapefile (zip)"}
-MIME = {"geojson": "application/geo+json", "csv": "text/csv", "gpkg": "application/geopackage+sqlite3", "html": "text/html",
-        "kml": "application/vnd.google-earth.kml+xml", "shp": "application/zip", "png": "image/png", "pdf": "application/pdf"}
+MEDIA_TYPES = {**export.MEDIA_TYPES, "html": "text/html", "png": "image/png", "pdf": "application/pdf"}
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -48,6 +50,9 @@ def themes_js(_shown, key: tuple, basemap: str, lang: str) -> str:
     return mapview.theme_layers(_shown, basemap=basemap, lang=lang).payload_js()
 
 
+FILTERS_FALLBACK_MS = 5000  # filters shown after this even if the map never reports its drawing
+map_drawn = st.components.v2.component("atlas_map_drawn", js=_assets.MAP_DRAWN_JS)
+
 SNAPSHOT_FORMATS = ("png", "pdf")  # atlas.snapshot.SNAPSHOT_FORMATS (a test keeps them equal)
 
 
@@ -66,37 +71,13 @@ def tianditu_key() -> str:
         return ""
 
 
-def init_state(options: dict[str, list]) -> None:
-    """First run of a session: widget values from the URL query parameters."""
-    if st.session_state.get("_init"):
-        return
-    params = st.query_params
-    st.session_state["lang"] = params.get("lang") if params.get("lang") in LANGS else "zh"
-    st.session_state["basemap"] = params.get("basemap") if params.get("basemap") in mapview.BASEMAPS else "osm"
-    for name in FILTERS:
-        wanted = params.get_all(name)
-        st.session_state[name] = [v for v in options[name] if str(v) in wanted]
-    st.session_state["q"] = params.get("q", "")
-    st.session_state["_init"] = True
-
-
-def export_bytes(gdf, fmt: str) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = export_features(gdf, Path(tmp) / f"atlas.{'zip' if fmt == 'shp' else fmt}", fmt, allow_empty=True)
-        return path.read_bytes()
-
-
-def filters_caption(labels: dict, lang: str) -> str:
-    """'省区: 辽宁、吉林; 类别: 铁路' for the filters in use."""
-    parts = [f"{text(n, lang)}: {'、'.join(labels[n](v) for v in st.session_state[n])}"
-             for n in FILTERS if st.session_state[n]]
-    parts += [f"{text('search', lang)}: {st.session_state.q}"] if st.session_state.q else []
-    return "; ".join(parts)
+def view() -> dict:
+    return {name: st.session_state[name] for name in ("lang", "basemap", "q", *FILTERS)}
 
 
 st.set_page_config(page_title="Northeast China Project Atlas", page_icon="🗺️", layout="wide")
 layers_dir = Path(os.environ.get("ATLAS_LAYERS_DIR", LAYERS_DIR))
-lang = st.session_state.get("lang") or (st.query_params.get("lang") if st.query_params.get("lang") in LANGS else "zh")
+lang = st.session_state.get("lang") or (st.query_params.get("lang") if st.query_params.get("lang") in LANGS else LANGS[0])
 try:
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in layer_files(layers_dir))
     gdf_all, options, problems = load_layers(str(layers_dir), stamp)
@@ -110,17 +91,16 @@ if gdf_all.empty:
         st.error(text("no_layers", lang, path=layers_dir))
     st.stop()
 
-init_state(options)
 state = st.session_state
+if not state.get("_init"):  # a new session opens the view its URL asks for
+    state.update(view_from_query({name: st.query_params.get_all(name) for name in st.query_params}, options),
+                 _init=True)
 lang = state.lang
-labels = {"province": partial(i18n.province_label, lang=lang), "theme": partial(i18n.theme_label, lang=lang),
-          "subtype": str, "status": partial(i18n.status_label, lang=lang),
-          "precision": partial(i18n.precision_label, lang=lang)}
 shown = filter_features(gdf_all, provinces=state.province, themes=state.theme, subtypes=state.subtype,
                         statuses=state.status, precisions=state.precision, text=state.q)
 
-# The map is sent first so the browser starts its iframe before it lays out the heading and the
-# sidebar (filled below, shown in place); the table and the downloads run only when opened.
+# The map is sent first so the browser starts its iframe before it lays out the heading (filled
+# below, shown in place); the table and the downloads run only when opened.
 head = st.container()
 selected = (state.get("table") or {}).get("selection", {}).get("rows", [])
 chosen = selected and selected[0] < len(shown)
@@ -142,21 +122,31 @@ with head:
     if state.basemap == "tianditu" and not tianditu_key():
         st.info(text("tianditu_no_key", lang))
 
+st.query_params.from_dict(query_from_view(view()))
+if shown.empty:
+    st.warning(text("no_features", lang))
+
+if not state.get("map_drawn"):
+    # A new session's filters, table and downloads wait until its map has drawn (or for
+    # FILTERS_FALLBACK_MS): laid out at once, they keep the browser's main thread from the map
+    # (first map 0.3 s later, bench/bench_browser.py).
+    with st.sidebar:
+        st.caption(text("filters_loading", lang))
+        map_drawn(key="map_drawn_signal", data={"fallback_ms": FILTERS_FALLBACK_MS},
+                  on_drawn_change=lambda: state.update(map_drawn=True))
+    st.stop()
+
 with st.sidebar:
     st.radio(text("language", lang), LANGS, format_func={"zh": "中文", "en": "English"}.get, horizontal=True,
              key="lang")
     st.header(text("filters", lang))
     for name in FILTERS:
-        st.multiselect(text(name, lang), options[name], format_func=labels[name], key=name,
+        st.multiselect(text(name, lang), options[name], format_func=partial(value_label, name, lang=lang), key=name,
                        placeholder=text("all", lang))
     st.text_input(text("search", lang), key="q")
     st.selectbox(text("basemap", lang), mapview.BASEMAPS, key="basemap",
                  format_func=lambda b: text(f"basemap_{b}", lang))
-st.query_params.from_dict({"lang": lang, "basemap": state.basemap, "q": state.q,
-                           **{name: [str(v) for v in state[name]] for name in FILTERS}})
 
-if shown.empty:
-    st.warning(text("no_features", lang))
 table = st.expander(text("table", lang, shown=len(shown)), key="show_table", on_change="rerun")
 if table.open:
     table.caption(text("zoom_hint", lang))
@@ -165,16 +155,13 @@ if table.open:
 
 downloads = st.expander(text("downloads", lang), key="show_downloads", on_change="rerun")
 if downloads.open:
-    caption = filters_caption(labels, lang)
     version = time.strftime("%Y-%m-%d", time.localtime(max((s[1] for s in stamp), default=0) / 1e9))
-    files = [(name, partial(export_bytes, shown, fmt), f"atlas.{'zip' if fmt == 'shp' else fmt}", MIME[fmt])
-             for fmt, name in EXPORTS.items()]
+    files = [(export.FORMAT_NAMES[fmt], partial(export.export_bytes, shown, fmt), export.export_file_name(fmt), fmt)
+             for fmt in ("geojson", "csv", "gpkg", "kml", "shp")]
     files.append((text("html_export", lang), lambda: mapview.map_html(mapview.make_map(
-        shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"), "atlas_map.html",
-        MIME["html"]))
-    files += [(text(f"snapshot_{fmt}", lang), partial(snapshot_bytes, shown, fmt, lang,
-               filters_caption=caption, data_version=version), f"atlas_map.{fmt}", MIME[fmt])
-              for fmt in SNAPSHOT_FORMATS]
+        shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"), "atlas_map.html", "html"))
+    files += [(text(f"snapshot_{fmt}", lang), partial(snapshot_bytes, shown, fmt, lang, data_version=version,
+               filters_caption=filters_caption(view(), lang)), f"atlas_map.{fmt}", fmt) for fmt in SNAPSHOT_FORMATS]
     cols = downloads.columns(4)
-    for i, (label, data, file_name, mime) in enumerate(files):
-        cols[i % 4].download_button(label, data, file_name=file_name, mime=mime, key=f"dl_{file_name}")
+    for i, (label, data, file_name, fmt) in enumerate(files):
+        cols[i % 4].download_button(label, data, file_name=file_name, mime=MEDIA_TYPES[fmt], key=f"dl_{file_name}")

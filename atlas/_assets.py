@@ -65,8 +65,9 @@ def markercluster_css() -> list[tuple[str, str]]:
 
 # The layer builder. A payload is one theme (or the base outlines), compact and dictionary-encoded:
 #   y: one char per feature, the style index kind * 2 + coarse (kind 0 point, 1 line, 2 zone);
-#   p: point coordinates, flat integers lat, lon * 1e5, in feature order; g: the coordinates of the
-#   lines and zones ([lat, lon], nested), in feature order; st: styles (Leaflet path options);
+#   p: point coordinates, flat integers lat, lon * 1e5, in feature order; g: the lines and zones in
+#   feature order, nested as Leaflet nests coordinates, each ring an encoded polyline (Google's
+#   format) of precision f decimals; st: styles (Leaflet path options);
 #   c: popup columns, each a list of strings, {u: distinct strings, s: one CODES char per
 #   feature}, {u, i: index per feature} or {u: [constant]}, all HTML-escaped on the server;
 #   c[0] is the tooltip; t: popup template with \u0001N\u0001 placeholders for column N;
@@ -81,6 +82,20 @@ ATLAS_JS = r"""
   function cell(col, i) {
     return Array.isArray(col) ? col[i] : col.s !== undefined ? col.u[CODE[col.s.charCodeAt(i)]]
          : col.i ? col.u[col.i[i]] : col.u[0];
+  }
+  function polyline(text, scale) {  // [[lat, lng], ...] of an encoded polyline
+    var out = [], i = 0, lat = 0, lng = 0;
+    function next() {
+      var value = 0, shift = 0, group;
+      do { group = text.charCodeAt(i++) - 63; value |= (group & 31) << shift; shift += 5; } while (group >= 32);
+      return value & 1 ? ~(value >> 1) : value >> 1;
+    }
+    while (i < text.length) { lat += next(); lng += next(); out.push([lat / scale, lng / scale]); }
+    return out;
+  }
+  function shape(nested, scale) {
+    return typeof nested === "string" ? polyline(nested, scale)
+         : nested.map(function (n) { return shape(n, scale); });
   }
   function inflate(b64) {
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
@@ -104,12 +119,12 @@ ATLAS_JS = r"""
     map.atlasReorder = setTimeout(function () { reorder(map); }, 0);
   }
   function fill(group, p, d, clustered) {
-    var points = [], np = 0, ng = 0;
+    var points = [], np = 0, ng = 0, scale = Math.pow(10, p.f);
     for (var i = 0; i < d.y.length; i++) {
       var code = d.y.charCodeAt(i) - 48, kind = code >> 1, layer;
       var opts = Object.assign({atlasRow: i}, p.st[code]);
       if (kind === 0) { layer = L.circleMarker([d.p[2 * np] / 1e5, d.p[2 * np + 1] / 1e5], opts); np++; }
-      else { layer = kind === 1 ? L.polyline(d.g[ng], opts) : L.polygon(d.g[ng], opts); ng++; }
+      else { layer = (kind === 1 ? L.polyline : L.polygon)(shape(d.g[ng], scale), opts); ng++; }
       layer.atlasKind = kind;
       if (clustered && kind === 0) { points.push(layer); } else { group.addLayer(layer); }
     }
@@ -159,6 +174,9 @@ ATLAS_JS = r"""
         if (e.layer.atlasTheme) { hidden[e.layer.atlasTheme] = e.type === "overlayremove"; }
       };
       map.on("overlayadd overlayremove", this._toggle);
+      // Tell an embedding page that the map has drawn its selection, even an empty one (the app's
+      // MAP_DRAWN_JS then lays out the filters, which would otherwise hold up the map).
+      if (window.parent !== window) { window.parent.postMessage({atlas: "drawn"}, "*"); }
     },
     onRemove: function (map) {
       var groups = this._groups;
@@ -180,4 +198,29 @@ ATLAS_JS = r"""
     return c;
   };
 })();
+"""
+
+
+# An st.components.v2 component of the app page: its state value "drawn" becomes "map" when the
+# map (ATLAS_JS, in streamlit-folium's same-origin iframe) posts {atlas: "drawn"}, or "fallback"
+# after data.fallback_ms if no map ever says so. The reason is kept in window.atlasMapDrawn for
+# tests and tools.
+MAP_DRAWN_JS = r"""
+export default function ({ data, setStateValue }) {
+  let done = false;
+  const onMessage = (event) => {
+    if (event.origin === window.location.origin && event.data && event.data.atlas === "drawn") { finish("map"); }
+  };
+  const timer = setTimeout(() => finish("fallback"), data.fallback_ms);
+  function stop() { window.removeEventListener("message", onMessage); clearTimeout(timer); }
+  function finish(reason) {
+    if (done) { return; }
+    done = true;
+    stop();
+    window.atlasMapDrawn = reason;
+    setStateValue("drawn", reason);
+  }
+  window.addEventListener("message", onMessage);
+  return stop;
+}
 """

@@ -35,6 +35,9 @@ from atlas.settings import GOVERNMENT_CRS, STORAGE_CRS
 
 EXPORT_FORMATS = ("gpkg", "geojson", "kml", "shp", "csv")
 EXPORT_CRS = (STORAGE_CRS, GOVERNMENT_CRS)
+FORMAT_NAMES = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "kml": "KML", "shp": "Shapefile (zip)", "csv": "CSV"}
+MEDIA_TYPES = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
+               "kml": "application/vnd.google-earth.kml+xml", "shp": "application/zip", "csv": "text/csv"}
 _SUFFIXES = {
     "gpkg": (".gpkg",),
     "geojson": (".geojson", ".json"),
@@ -239,3 +242,15 @@ def export_features(
         for leftover in (tmp, Path(f"{tmp}-journal")):
             leftover.unlink(missing_ok=True)
     return out_path
+
+
+def export_file_name(fmt: str, stem: str = "atlas") -> str:
+    """'atlas.gpkg', 'atlas.zip' (shp), ...: the name an export in `fmt` is offered under."""
+    return stem + _SUFFIXES[fmt][0]
+
+
+def export_bytes(gdf: gpd.GeoDataFrame, fmt: str, crs: str = STORAGE_CRS) -> bytes:
+    """The file `export_features` writes for `gdf` in `fmt`, as bytes (an empty selection gives
+    a valid empty file): what the app's download buttons offer."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return export_features(gdf, Path(tmp) / export_file_name(fmt), fmt, crs, allow_empty=True).read_bytes()

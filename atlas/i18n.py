@@ -19,6 +19,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                  "Projects named by the Northeast revitalization plans, geocoded offline"),
     "language": ("语言 / Language", "Language / 语言"),
     "filters": ("筛选", "Filters"),
+    "filters_loading": ("地图绘制完成后显示筛选…", "Filters appear once the map has drawn…"),
     "province": ("省区", "Province"),
     "theme": ("类别", "Theme"),
     "subtype": ("子类", "Subtype"),

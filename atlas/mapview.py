@@ -9,8 +9,9 @@ the standalone HTML and the streamlit-folium component load nothing from a CDN.
 
 Features travel to the browser compact and dictionary-encoded (see atlas._assets.ATLAS_JS): each
 distinct, already html.escape'd string once, and popups filled from a template that
-`popup_html` renders; point coordinates as integers, lines and zones simplified for drawing, and
-a theme over GZIP_MIN_CHARS gzip'd. That keeps 100,000 points to ~3 MB. `base_map` and
+`popup_html` renders; point coordinates as integers, lines, zones and outlines simplified for
+drawing and sent as encoded polylines, and a theme over GZIP_MIN_CHARS gzip'd. That keeps 100,000
+points to ~3 MB and the real atlas (outlines included) to ~0.5 MB. `base_map` and
 `theme_layers` are the two halves of `make_map`: the app keeps the base map across reruns and
 swaps only the theme layers (streamlit-folium's feature_group_to_add). No streamlit import here.
 """
@@ -51,7 +52,7 @@ CLUSTER_MIN_POINTS = 3000  # a theme with more points than this clusters them (N
 REGION_CENTER = (45.5, 124.5)  # lat, lon: the middle of the four provinces
 COORD_DECIMALS = 5  # ~1 m, for points (sent as integers: degrees * 10**5)
 SHAPE_DECIMALS = 4  # ~10 m, for the vertices of lines and zones
-SHAPE_TOLERANCE = 0.002  # degrees (~200 m): lines and zones simplified for drawing only
+SHAPE_TOLERANCE = 0.01  # degrees (~1 km, as the outlines): lines and zones simplified for drawing only
 GZIP_MIN_CHARS = 1_000_000  # a theme payload larger than this travels gzip'd (inflated in the browser)
 CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"  # one char per code
 BOUNDARY_TOLERANCE = 0.01  # degrees (~1 km) for the drawn outlines
@@ -165,25 +166,87 @@ def _int_or_none(value: Any) -> int | None:
 
 # ---------------------------------------------------------------- geometry encoding
 
-def _latlngs(geom: Any, decimals: int = COORD_DECIMALS) -> tuple[int, Any]:
-    """(kind, Leaflet lat/lng arrays): 0 point, 1 (multi)line, 2 (multi)polygon."""
-    def ring(coords: Any) -> list[list[float]]:
-        arr = np.round(np.asarray(coords)[:, 1::-1], decimals)
-        return arr.tolist()
+def _rings(geom: Any) -> tuple[int, Any, list[np.ndarray]]:
+    """(kind, nesting, rings) of a line or zone: kind 1 (multi)line, 2 (multi)polygon; `nesting`
+    mirrors Leaflet's coordinate nesting with the index of each ring (lon/lat array) in `rings`."""
+    rings: list[np.ndarray] = []
+
+    def ring(coords: Any) -> int:
+        rings.append(np.asarray(coords)[:, :2])
+        return len(rings) - 1
+
+    def polygon(poly: Any) -> list[int]:
+        return [ring(poly.exterior.coords), *(ring(r.coords) for r in poly.interiors)]
 
     kind = geom.geom_type
-    if kind == "Point":
-        return 0, [round(geom.y, COORD_DECIMALS), round(geom.x, COORD_DECIMALS)]
     if kind == "LineString":
-        return 1, ring(geom.coords)
+        return 1, ring(geom.coords), rings
     if kind == "MultiLineString":
-        return 1, [ring(part.coords) for part in geom.geoms]
+        return 1, [ring(part.coords) for part in geom.geoms], rings
     if kind == "Polygon":
-        return 2, [ring(geom.exterior.coords), *(ring(r.coords) for r in geom.interiors)]
+        return 2, polygon(geom), rings
     if kind == "MultiPolygon":
-        return 2, [[ring(p.exterior.coords), *(ring(r.coords) for r in p.interiors)] for p in geom.geoms]
+        return 2, [polygon(part) for part in geom.geoms], rings
     msg = f"Cannot draw geometry type {kind!r}."
     raise ValueError(msg)
+
+
+def encode_polylines(rings: list[np.ndarray], decimals: int) -> list[str]:
+    """Each lon/lat array as an encoded polyline (Google's format: lat, lng of each vertex
+    rounded to `decimals`, as deltas from the previous vertex, zigzag, in 5-bit groups + 63),
+    all rings in one numpy pass. About 5 characters a vertex instead of ~19 as JSON numbers."""
+    if not rings:
+        return []
+    lengths = np.array([len(r) for r in rings])
+    latlng = np.rint(np.concatenate(rings)[:, 1::-1] * 10.0 ** decimals).astype(np.int64)
+    deltas = latlng.copy()
+    deltas[1:] -= latlng[:-1]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    deltas[starts] = latlng[starts]  # each ring starts from zero
+    values = ((deltas << 1) ^ (deltas >> 63)).ravel()  # zigzag: small magnitudes, small codes
+    shifts = 5 * np.arange(7)  # 7 groups of 5 bits hold any int32
+    more = (values[:, None] >> (shifts + 5)) > 0  # another group follows
+    chars = (((values[:, None] >> shifts) & 31) | (more << 5)) + 63
+    keep = np.column_stack([np.ones(len(values), bool), more[:, :-1]])
+    text = chars[keep].astype(np.uint8).tobytes().decode("ascii")
+    per_vertex = keep.sum(axis=1).reshape(-1, 2).sum(axis=1)
+    ends = np.cumsum(np.add.reduceat(per_vertex, starts))
+    return [text[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+
+
+def decode_polyline(encoded: str, decimals: int) -> list[list[float]]:
+    """[[lat, lng], ...] of an encoded polyline (inverse of `encode_polylines`)."""
+    out, values, value, shift = [], [], 0, 0
+    for char in encoded:
+        group = ord(char) - 63
+        value |= (group & 31) << shift
+        shift += 5
+        if group < 32:
+            values.append(~(value >> 1) if value & 1 else value >> 1)
+            value, shift = 0, 0
+    lat = lng = 0
+    for dlat, dlng in zip(values[::2], values[1::2]):
+        lat, lng = lat + dlat, lng + dlng
+        out.append([lat / 10 ** decimals, lng / 10 ** decimals])
+    return out
+
+
+def _encode_shapes(geoms: Iterable[Any], decimals: int) -> tuple[list[int], list[Any]]:
+    """(kind per geometry, Leaflet nesting with each ring an encoded polyline) of lines and zones."""
+    kinds, nestings, rings = [], [], []
+    for geom in geoms:
+        kind, nesting, own = _rings(geom)
+        offset = len(rings)
+        rings += own
+        kinds.append(kind)
+        nestings.append(_map_nesting(nesting, lambda i, o=offset: i + o))
+    encoded = encode_polylines(rings, decimals)
+    return kinds, [_map_nesting(n, encoded.__getitem__) for n in nestings]
+
+
+def _map_nesting(nesting: Any, leaf: Any) -> Any:
+    """`nesting` (lists of lists of ...) with `leaf` applied to every item that is not a list."""
+    return [_map_nesting(n, leaf) for n in nesting] if isinstance(nesting, list) else leaf(nesting)
 
 
 def _drawable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -241,15 +304,15 @@ def _encode_column(codes: np.ndarray, escaped_uniques: np.ndarray) -> Any:
 
 
 def _geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[int], list[Any]]:
-    """(kinds, point coordinates as flat integers lat, lon * 10**COORD_DECIMALS, Leaflet
-    coordinates of the lines and zones, simplified by SHAPE_TOLERANCE for drawing)."""
+    """(kinds, point coordinates as flat integers lat, lon * 10**COORD_DECIMALS, the lines and
+    zones simplified by SHAPE_TOLERANCE for drawing, their rings as encoded polylines)."""
     type_ids = shapely.get_type_id(geoms)
     is_point = type_ids == 0
     kinds = np.where(is_point, 0, np.where(np.isin(type_ids, (1, 2, 5)), 1, 2))
     scale = 10 ** COORD_DECIMALS
     points = np.rint(shapely.get_coordinates(geoms[is_point])[:, ::-1] * scale).astype(np.int64).ravel().tolist()
     shapes = shapely.simplify(geoms[~is_point], SHAPE_TOLERANCE, preserve_topology=True)
-    return kinds, points, [_latlngs(g, SHAPE_DECIMALS)[1] for g in shapes]
+    return kinds, points, _encode_shapes(shapes, SHAPE_DECIMALS)[1]
 
 
 def _theme_data(gdf: gpd.GeoDataFrame, columns: list[tuple[np.ndarray, np.ndarray]]) -> dict:
@@ -286,7 +349,7 @@ def decode_payload(payload: dict) -> dict:
     data = unpack(payload)
     y = [int(ch) for ch in data["y"]]
     points = iter(np.asarray(data["p"], dtype=float).reshape(-1, 2) / 10 ** COORD_DECIMALS)
-    shapes = iter(data["g"])
+    shapes = iter(_map_nesting(data["g"], lambda ring: decode_polyline(ring, payload["f"])))
     geoms = [next(points).tolist() if code // 2 == 0 else next(shapes) for code in y]
 
     def cells(col: Any) -> list[str]:
@@ -308,7 +371,7 @@ def layer_payload(gdf: gpd.GeoDataFrame, colour: str, lang: str = "zh", cluster:
     gdf = _drawable(gdf)
     if columns is None:
         columns = [v.to_numpy() for v in popup_values(gdf, lang)]
-    return {"st": _styles(colour), "t": popup_template(lang), "cl": cluster,
+    return {"st": _styles(colour), "t": popup_template(lang), "cl": cluster, "f": SHAPE_DECIMALS,
             **_pack(_theme_data(gdf, [_factorize(values) for values in columns]))}
 
 
@@ -319,18 +382,19 @@ def _outline_styles(province: dict, county: dict) -> list[dict]:
 
 def boundary_payload(provinces: gpd.GeoDataFrame | None, counties: gpd.GeoDataFrame | None) -> dict:
     """Non-interactive outlines: provinces and counties (same format as a theme, no popups)."""
-    styles, coords = [], []
+    styles, geoms = [], []
     for is_county, part in ((1, counties), (0, provinces)):
         if part is None:
             continue
         for geom in part.geometry.values:
             if geom is None or geom.is_empty or geom.geom_type == "Point":
                 continue
-            kind, latlngs = _latlngs(geom, BOUNDARY_DECIMALS)
-            styles.append(str(kind * 2 + is_county))
-            coords.append(latlngs)
+            geoms.append(geom)
+            styles.append(is_county)
+    kinds, shapes = _encode_shapes(geoms, BOUNDARY_DECIMALS)
     base = {"fill": False, "interactive": False}
-    return {"y": "".join(styles), "p": [], "g": coords, "c": [], "t": "", "cl": False,
+    return {"y": "".join(str(k * 2 + c) for k, c in zip(kinds, styles)), "p": [], "g": shapes, "f": BOUNDARY_DECIMALS,
+            "c": [], "t": "", "cl": False,
             "st": _outline_styles({**base, "color": "#5f6b73", "weight": 1.4}, {**base, "color": "#a9b4bb", "weight": 0.5})}
 
 
@@ -380,9 +444,10 @@ def graticule_payload(step: float = 2.0) -> dict:
     """Fallback base when no boundaries file exists: a lat/lon grid over the region."""
     lats = np.arange(38.0, 54.0 + step, step)
     lons = np.arange(116.0, 136.0 + step, step)
-    lines = [[[lat, lons[0]], [lat, lons[-1]]] for lat in lats] + [[[lats[0], lon], [lats[-1], lon]] for lon in lons]
+    lines = [np.array([[lons[0], lat], [lons[-1], lat]]) for lat in lats] + \
+            [np.array([[lon, lats[0]], [lon, lats[-1]]]) for lon in lons]
     grid = {"color": "#b8c2c8", "weight": 0.6, "dashArray": "2 4", "interactive": False}
-    return {"y": "2" * len(lines), "p": [], "g": [[[float(a), float(b)] for a, b in ln] for ln in lines],
+    return {"y": "2" * len(lines), "p": [], "g": encode_polylines(lines, BOUNDARY_DECIMALS), "f": BOUNDARY_DECIMALS,
             "c": [], "t": "", "cl": False, "st": _outline_styles(grid, grid)}
 
 
@@ -627,7 +692,7 @@ def theme_layers(gdf: gpd.GeoDataFrame, basemap: str = "offline", lang: str = "z
         clustered = n_points > CLUSTER_MIN_POINTS if cluster is None else cluster
         label = f"{_swatch(colour, 'point' if n_points == len(rows) else 'line')}" \
                 f"{html.escape(theme_label(theme, lang))} ({len(rows)})"
-        payload = {"st": _styles(colour), "t": popup_template(lang), "cl": clustered,
+        payload = {"st": _styles(colour), "t": popup_template(lang), "cl": clustered, "f": SHAPE_DECIMALS,
                    **_pack(_theme_data(drawn.iloc[rows], [(codes[rows], escaped) for codes, escaped in columns]))}
         layers.append({"th": theme, "n": label, **payload})
     return AtlasThemes(layers)

@@ -130,11 +130,13 @@ APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 PANELS = ("show_table", "show_downloads")  # the app's lazy expanders (closed on a first visit)
 
 
-def app_test(timeout: float = 60, open_panels: bool = True):
-    """An AppTest of streamlit_app.py, with the table and download panels opened as a user would."""
+def app_test(timeout: float = 60, open_panels: bool = True, map_drawn: bool = True):
+    """An AppTest of streamlit_app.py as a browser session sees it once its map has drawn (the app
+    lays out its filters then), with the table and download panels opened as a user would."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state["map_drawn"] = map_drawn
     for key in PANELS if open_panels else ():
         at.session_state[key] = True
     return at

@@ -176,3 +176,23 @@ def test_table_and_downloads_run_only_when_opened(tmp_path, monkeypatch):
     at.session_state["show_table"] = True
     run_ok(at)
     assert len(at.dataframe[0].value) == TOTAL and not at.get("download_button")
+
+
+def test_filters_wait_for_the_map_on_a_first_visit(tmp_path, monkeypatch):
+    # A new session sends the map and the count first; the filters and panels follow once the
+    # map's component reports its drawing (map_drawn), keeping the URL's filter values.
+    monkeypatch.setenv("ATLAS_LAYERS_DIR", str(write_fixture_layers(tmp_path / "layers")))
+    at = app_test(map_drawn=False, open_panels=False)
+    at.query_params["province"] = "吉林"
+    run_ok(at)
+    expected = sum("吉林" in p.split(";") for p in fixture_gdf()["provinces"])
+    assert shown_count(at) == (expected, TOTAL)
+    assert not at.multiselect and not at.text_input and not at.expander
+    signal = [e for e in at.sidebar if getattr(e, "type", "") == "bidi_component"]
+    assert [e.proto.component_name for e in signal] == ["atlas_map_drawn"]
+    assert [c.value for c in at.sidebar.caption] == ["地图绘制完成后显示筛选…"]
+    at.session_state["map_drawn"] = True  # what the component's on_drawn_change callback sets
+    run_ok(at)
+    assert at.multiselect(key="province").value == ["吉林"] and shown_count(at) == (expected, TOTAL)
+    assert not [e for e in at.sidebar if getattr(e, "type", "") == "bidi_component"]
+    assert len(at.expander) == 2

@@ -3,38 +3,27 @@
 Starts `streamlit run streamlit_app.py` on a free localhost port with ATLAS_LAYERS_DIR pointed at
 the fixture layers (hostile names included), blocks every request that is not to localhost,
 checks that the map draws the features, that a popup shows a `<img onerror>` name as text
-without running it, that the province filter changes the count and the map, and saves
+without running it, that the filters are laid out once the map reports its drawing, that the
+province filter changes the count and the map, and saves
 screenshots under tests/artifacts/.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from app_fixtures import HOSTILE_NAMES, fixture_gdf, write_fixture_layers
-from playwright.sync_api import Error as PlaywrightError
+from browser_app import CHROMIUM, DRAWN_JS, LAUNCH_ARGS, drawn, serve_app, shown_count
 
-CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")]
 
-# Features drawn on the current map, per theme layer (base outlines excluded).
-DRAWN_JS = """() => (window.atlasLayers || [])
-  .filter(g => g._map && !g.atlasBase && document.body.contains(g._map.getContainer()))
-  .reduce((n, g) => n + g.getLayers().length, 0)"""
+LINES_JS = """() => window.atlasLayers.filter(g => g._map && !g.atlasBase)
+  .flatMap(g => g.getLayers()).filter(l => l.atlasKind === 1)
+  .map(l => l.getLatLngs().map(p => [+p.lat.toFixed(4), +p.lng.toFixed(4)]))"""
 POINT_JS = """([lat, lon]) => {
   const g = window.atlasLayers.find(g => g._map && document.body.contains(g._map.getContainer()));
   const p = g._map.latLngToContainerPoint([lat, lon]);
@@ -42,36 +31,10 @@ POINT_JS = """([lat, lon]) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    layers = write_fixture_layers(tmp_path_factory.mktemp("layers"), hostile=True)
-    port = _free_port()
-    env = {**os.environ, "ATLAS_LAYERS_DIR": str(layers), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {proc.stdout.read().decode()[-2000:]}")
-                time.sleep(0.3)
+    with serve_app(write_fixture_layers(tmp_path_factory.mktemp("layers"), hostile=True)) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -82,33 +45,6 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield b
         b.close()
-
-
-def _drawn(page, at_least: int = 1, exactly: int | None = None, timeout: float = 60) -> tuple[object, int]:
-    """(map frame, features drawn) once the live map draws the expected number of features.
-
-    The component's iframe is replaced when the map changes, so the frame is looked up again
-    on every try."""
-    page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=timeout * 1000)
-    deadline, drawn = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        for frame in page.frames:
-            if "streamlit_folium" not in frame.url or frame.is_detached():
-                continue
-            try:
-                drawn = frame.evaluate(DRAWN_JS)
-            except PlaywrightError:  # frame loading or replaced meanwhile
-                continue
-            if (exactly is None and drawn >= at_least) or drawn == exactly:
-                return frame, drawn
-        time.sleep(0.2)
-    raise AssertionError(f"the map drew {drawn} features, expected {exactly or f'>= {at_least}'}")
-
-
-def _count(page) -> tuple[int, int]:
-    text = page.get_by_text(re.compile(r"显示 \d+ / \d+ 个项目")).first.inner_text(timeout=60_000)
-    shown, total = re.search(r"(\d+) / (\d+)", text).groups()
-    return int(shown), int(total)
 
 
 def test_map_popup_and_province_filter_offline(app_url, browser):
@@ -129,9 +65,12 @@ def test_map_popup_and_province_filter_offline(app_url, browser):
     page.goto(app_url)
 
     total = len(fixture_gdf())
-    frame, _ = _drawn(page, exactly=total)
-    assert _count(page) == (total, total)
+    frame, _ = drawn(page, exactly=total)
+    assert shown_count(page) == (total, total)
     frame.wait_for_selector(".leaflet-container canvas")
+    # Lines arrive as encoded polylines: decoded in the browser they have the layers' vertices.
+    lines = fixture_gdf()[lambda g: g.geom_type == "LineString"].geometry
+    assert sorted(frame.evaluate(LINES_JS)) == sorted([[round(y, 4), round(x, 4)] for x, y in g.coords] for g in lines)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "app_all.png"), full_page=False)
 
@@ -158,12 +97,16 @@ def test_map_popup_and_province_filter_offline(app_url, browser):
     # Filter to Liaoning in the sidebar: the count and the drawn features follow, and only the
     # feature layers are swapped: the map (and its iframe) stays, marked here before the change.
     frame.evaluate("() => { window.atlasMarker = 'kept'; }")
-    page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
+    province = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first
+    province.wait_for(timeout=60_000)
+    # The filters were laid out because the map said it had drawn, not by the fallback timer.
+    assert page.evaluate("() => window.atlasMapDrawn") == "map"
+    province.click()
     page.get_by_role("option", name="辽宁").click()
     page.keyboard.press("Escape")
     expected = sum("辽宁" in p.split(";") for p in fixture_gdf()["provinces"])
     page.get_by_text(f"显示 {expected} / {total} 个项目").wait_for(timeout=60_000)
-    frame, _ = _drawn(page, exactly=expected)
+    frame, _ = drawn(page, exactly=expected)
     assert frame.evaluate("() => window.atlasMarker") == "kept"
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "app_liaoning.png"))

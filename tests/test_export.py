@@ -171,3 +171,24 @@ def test_failed_export_leaves_the_earlier_file_intact(features, tmp_path, monkey
         export_features(features.iloc[:1], path, "geojson")
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sel.geojson"]
+
+
+@pytest.mark.parametrize("fmt", export.EXPORT_FORMATS)
+def test_export_bytes_are_the_file_the_app_offers(features, tmp_path, fmt):
+    # The app's download buttons: the file export_features writes, under its usual name, and a
+    # valid file for an empty selection too.
+    path = tmp_path / export.export_file_name(fmt)
+    path.write_bytes(export.export_bytes(features, fmt))
+    assert path.suffix == export._SUFFIXES[fmt][0] and fmt in export.MEDIA_TYPES and fmt in export.FORMAT_NAMES
+    if fmt in ("gpkg", "geojson", "kml"):
+        def count(source):  # features of every spatial layer (a GeoPackage also holds layer_styles)
+            return sum(pyogrio.read_info(source, layer=name)["features"]
+                       for name, geometry in pyogrio.list_layers(source) if geometry)
+
+        empty = tmp_path / f"empty{path.suffix}"
+        empty.write_bytes(export.export_bytes(features.iloc[:0], fmt))
+        assert count(path) == len(features) and count(empty) == 0
+    elif fmt == "csv":
+        assert len(list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))) == len(features)
+    else:
+        assert zipfile.is_zipfile(path)

@@ -171,6 +171,33 @@ def test_dictionary_encoding_round_trips_every_value():
     assert decoded["g"] == [[round(y, 5), round(x, 5)] for x, y in shapely.get_coordinates(gdf.geometry.values)]
 
 
+def test_encoded_polylines_match_googles_format_and_round_trip():
+    # Google's documented example: (38.5, -120.2), (40.7, -120.95), (43.252, -126.453) at 1e-5
+    example = np.array([[-120.2, 38.5], [-120.95, 40.7], [-126.453, 43.252]])
+    assert mapview.encode_polylines([example], 5) == ["_p~iF~ps|U_ulLnnqC_mqNvxq`@"]
+    rng = np.random.default_rng(7)
+    rings = [np.column_stack([rng.uniform(119, 135, n), rng.uniform(38, 54, n)]) for n in (1, 2, 57, 3)]
+    encoded = mapview.encode_polylines(rings, 4)
+    assert len(encoded) == len(rings) and mapview.encode_polylines([], 4) == []
+    for ring, text in zip(rings, encoded):  # each ring decodes on its own: deltas restart per ring
+        assert mapview.decode_polyline(text, 4) == [[round(y, 4), round(x, 4)] for x, y in ring]
+
+
+def test_shapes_and_outlines_travel_as_encoded_polylines():
+    m = mapview.make_map(fixture_gdf())
+    eco = next(layer for layer in _themes(m).layers if layer["th"] == "eco_zone")
+    assert eco["f"] == mapview.SHAPE_DECIMALS and all(isinstance(r, str) for r in eco["g"][0])  # polygon: rings
+    base = _base(m).payload
+    assert base["f"] == mapview.BOUNDARY_DECIMALS and len(base["g"]) == len(base["y"])
+
+    def vertices(nested):
+        return [nested] if isinstance(nested[0], float) else [v for n in nested for v in vertices(n)]
+
+    lat, lon = np.array([v for shape in mapview.decode_payload(base)["g"] for v in vertices(shape)]).T
+    # the provinces touching mapview.BASE_BBOX reach from 内蒙古's west end (97°E) to 黑龙江 (135°E, 53.6°N)
+    assert len(lat) > 1000 and 25 < lat.min() and lat.max() < 54 and 73 < lon.min() and lon.max() < 136
+
+
 def test_large_payload_travels_gzipped_and_still_escaped(monkeypatch):
     monkeypatch.setattr(mapview, "GZIP_MIN_CHARS", 20_000)
     gdf = synthetic_points(2_000)
