@@ -1,8 +1,9 @@
 """Northeast China Project Atlas — the Streamlit front end: widgets and layout only.
 
 Reads the layers folder from $ATLAS_LAYERS_DIR (default settings.LAYERS_DIR); the work is done
-by atlas.layers, atlas.filters, atlas.mapview, atlas.export and atlas.snapshot. Filters live in
-the URL query parameters, so a link reopens the same view.
+by atlas.layers, atlas.filters, atlas.mapview, atlas.export and atlas.snapshot. The view
+(language, basemap, filters, search) lives in the URL query parameters (atlas.view), so a link
+reopens the same view.
 """
 
 from __future__ import annotations
