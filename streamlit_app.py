@@ -158,7 +158,7 @@ downloads = st.expander(text("downloads", lang), key="show_downloads", on_change
 if downloads.open:
     version = time.strftime("%Y-%m-%d", time.localtime(max((s[1] for s in stamp), default=0) / 1e9))
     files = [(export.FORMAT_NAMES[fmt], partial(export.export_bytes, shown, fmt), export.export_file_name(fmt), fmt)
-             for fmt in ("geojson", "csv", "gpkg", "kml", "shp")]
+             for fmt in export.EXPORT_FORMATS]
     files.append((text("html_export", lang), lambda: mapview.map_html(mapview.make_map(
         shown, basemap=state.basemap, lang=lang, tianditu_key=tianditu_key())).encode("utf-8"), "atlas_map.html", "html"))
     files += [(text(f"snapshot_{fmt}", lang), partial(snapshot_bytes, shown, fmt, lang, data_version=version,

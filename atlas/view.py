@@ -28,8 +28,8 @@ def view_from_query(query: Mapping[str, Sequence[str]], options: Mapping[str, Se
     """The view a link asks for: `query` maps each parameter to its values (repeated parameters
     hold several). Values the layers do not offer (`options`, see filters.filter_options) and an
     unknown language or basemap are dropped, so a stale or edited link still opens."""
-    def first(name: str) -> str:
-        return query.get(name, [""])[-1] if query.get(name) else ""
+    def first(name: str) -> str:  # the last of repeated values, as st.query_params.get does
+        return (query.get(name) or [""])[-1]
 
     view: dict[str, Any] = {"lang": first("lang") if first("lang") in LANGS else LANGS[0],
                             "basemap": first("basemap") if first("basemap") in BASEMAPS else DEFAULT_BASEMAP,
